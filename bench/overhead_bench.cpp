@@ -1,0 +1,145 @@
+// The cost of one enter+exit of an empty region, against a bare pair of steady_clock reads
+// measured in the same run. bench/overhead.py runs this and prints the table of ratios.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <chrono>
+#include <string>
+
+#include <scope_profiler/scope_profiler.hpp>
+
+namespace sp = scope_profiler;
+
+namespace {
+
+void setup_session(const sp::Config& config) {
+    sp::ProfileManager::setup(config);
+    // 1000 other regions, so a look-up by name cannot profit from an empty table.
+    for (int i = 0; i < 1000; ++i) sp::ProfileManager::region("other_region_" + std::to_string(i));
+}
+
+const sp::Config kTimed{.flush_to_disk = false};
+const sp::Config kCounts{.time_trace = false, .flush_to_disk = false};
+const sp::Config kOff{.profiling_activated = false, .flush_to_disk = false};
+
+// Single-threaded benchmarks start a new session; threaded ones share the one thread 0 starts.
+void begin(benchmark::State& state, const sp::Config& config) {
+    if (state.thread_index() == 0) setup_session(config);
+}
+
+void BM_Baseline_SteadyClockPair(benchmark::State& state) {
+    for (auto _ : state) {
+        auto a = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(a);
+        auto b = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(b);
+    }
+}
+
+void BM_Handle(benchmark::State& state) {
+    begin(state, kTimed);
+    sp::Region& region = sp::ProfileManager::region("handle");
+    for (auto _ : state) {
+        sp::RegionScope scope(region);
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Macro(benchmark::State& state) {
+    begin(state, kTimed);
+    for (auto _ : state) {
+        SCOPE_PROFILE_REGION("macro");
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Wrapper(benchmark::State& state) {
+    begin(state, kTimed);
+    auto wrapped = sp::ProfileManager::profile("wrapper", [] { benchmark::ClobberMemory(); });
+    for (auto _ : state) wrapped();
+}
+
+void BM_ByName(benchmark::State& state) {
+    begin(state, kTimed);
+    for (auto _ : state) {
+        auto scope = sp::ProfileManager::profile_region("by_name_region");
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Off_Handle(benchmark::State& state) {
+    begin(state, kOff);
+    sp::Region& region = sp::ProfileManager::region("handle");
+    for (auto _ : state) {
+        sp::RegionScope scope(region);
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Off_Macro(benchmark::State& state) {
+    begin(state, kOff);
+    for (auto _ : state) {
+        SCOPE_PROFILE_REGION("macro");
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Off_ByName(benchmark::State& state) {
+    begin(state, kOff);
+    for (auto _ : state) {
+        auto scope = sp::ProfileManager::profile_region("by_name_region");
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Counts_Handle(benchmark::State& state) {
+    begin(state, kCounts);
+    sp::Region& region = sp::ProfileManager::region("handle");
+    for (auto _ : state) {
+        sp::RegionScope scope(region);
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Counts_ByName(benchmark::State& state) {
+    begin(state, kCounts);
+    for (auto _ : state) {
+        auto scope = sp::ProfileManager::profile_region("by_name_region");
+        benchmark::ClobberMemory();
+    }
+}
+
+// Heap bytes per recorded interval at steady state: everything the process allocated while
+// recording, over the intervals recorded.
+void BM_MemoryPerInterval(benchmark::State& state) {
+    constexpr int kIntervals = 1 << 20;
+    double bytes_per_interval = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        setup_session(kTimed);
+        sp::Region& region = sp::ProfileManager::region("memory");
+        const std::size_t before = mallinfo2().uordblks;
+        state.ResumeTiming();
+        for (int i = 0; i < kIntervals; ++i) sp::RegionScope scope(region);
+        state.PauseTiming();
+        bytes_per_interval = static_cast<double>(mallinfo2().uordblks - before) / kIntervals;
+        state.ResumeTiming();
+    }
+    state.counters["bytes_per_interval"] = bytes_per_interval;
+}
+
+}  // namespace
+
+BENCHMARK(BM_Baseline_SteadyClockPair)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_Handle)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_Macro);
+BENCHMARK(BM_Wrapper);
+BENCHMARK(BM_ByName)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_Off_Handle);
+BENCHMARK(BM_Off_Macro);
+BENCHMARK(BM_Off_ByName);
+BENCHMARK(BM_Counts_Handle);
+BENCHMARK(BM_Counts_ByName);
+BENCHMARK(BM_MemoryPerInterval)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();

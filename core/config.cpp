@@ -1,0 +1,77 @@
+// Config: environment overrides and validation.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "scope_profiler/config.hpp"
+
+namespace scope_profiler {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+const char* env_value(const char* variable) {
+    const char* value = std::getenv(variable);
+    return (value != nullptr && *value != '\0') ? value : nullptr;
+}
+
+void apply_bool(const char* variable, bool& field) {
+    const char* value = env_value(variable);
+    if (value == nullptr) return;
+    const std::string v = lower(value);
+    if (v == "1" || v == "true" || v == "on" || v == "yes") {
+        field = true;
+    } else if (v == "0" || v == "false" || v == "off" || v == "no") {
+        field = false;
+    } else {
+        throw std::invalid_argument(std::string(variable) + "='" + value +
+                                    "' is not a boolean: use 1/0, true/false, on/off or yes/no");
+    }
+}
+
+void apply_size(const char* variable, std::size_t& field) {
+    const char* value = env_value(variable);
+    if (value == nullptr) return;
+    const std::string_view v(value);
+    std::size_t parsed = 0;
+    const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+    if (error != std::errc() || end != v.data() + v.size() || parsed == 0) {
+        throw std::invalid_argument(std::string(variable) + "='" + value +
+                                    "' is not a positive integer");
+    }
+    field = parsed;
+}
+
+}  // namespace
+
+Config Config::from_env(Config base) {
+    apply_bool("SCOPE_PROFILER_PROFILING_ACTIVATED", base.profiling_activated);
+    apply_bool("SCOPE_PROFILER_TIME_TRACE", base.time_trace);
+    apply_bool("SCOPE_PROFILER_FLUSH_TO_DISK", base.flush_to_disk);
+    apply_bool("SCOPE_PROFILER_USE_NVTX", base.use_nvtx);
+    apply_size("SCOPE_PROFILER_BUFFER_LIMIT", base.buffer_limit);
+    if (const char* path = env_value("SCOPE_PROFILER_FILE_PATH")) base.file_path = path;
+    return base;
+}
+
+Config Config::from_env() { return from_env(Config{}); }
+
+void Config::validate() const {
+    if (buffer_limit == 0) {
+        throw std::invalid_argument("Config::buffer_limit must be at least 1 (calls per region)");
+    }
+    if (file_path.empty()) {
+        throw std::invalid_argument("Config::file_path is empty: name the HDF5 file to write");
+    }
+}
+
+}  // namespace scope_profiler

@@ -1,0 +1,75 @@
+// Region: the queries. They lock the region (and each recorder briefly) and copy.
+#include <algorithm>
+#include <numeric>
+
+#include "scope_profiler/detail/runtime.hpp"
+#include "scope_profiler/region.hpp"
+#include "summary.hpp"
+
+namespace scope_profiler {
+
+Region::Region(std::string name, std::uint64_t hash, std::uint32_t id)
+    : id_(id), hash_(hash), name_(std::move(name)) {}
+
+Region::~Region() = default;
+
+std::uint64_t Region::num_calls() const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t calls = 0;
+    for (const auto& recorder : recorders_) calls += recorder->calls.load(std::memory_order_relaxed);
+    return calls;
+}
+
+HostIntervals Region::get_intervals() const {
+    HostIntervals out;
+    std::size_t threads = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& recorder : recorders_) {
+            std::lock_guard recorder_lock(recorder->mutex);
+            auto append = [&](const detail::Block& block) {
+                const std::uint32_t n = block.size.load(std::memory_order_acquire);
+                out.start_times.insert(out.start_times.end(), block.start, block.start + n);
+                out.end_times.insert(out.end_times.end(), block.end, block.end + n);
+                out.thread_ids.insert(out.thread_ids.end(), n, recorder->thread_index);
+            };
+            for (const auto& block : recorder->full) append(*block);
+            if (recorder->current != nullptr) append(*recorder->current);
+            ++threads;
+        }
+    }
+    if (threads <= 1) return out;  // one thread records in completion order already
+
+    // Several threads: merge into one completion order (by end time, ties by thread).
+    std::vector<std::size_t> order(out.end_times.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return out.end_times[a] < out.end_times[b];
+    });
+    HostIntervals sorted;
+    sorted.start_times.reserve(order.size());
+    sorted.end_times.reserve(order.size());
+    sorted.thread_ids.reserve(order.size());
+    for (const std::size_t i : order) {
+        sorted.start_times.push_back(out.start_times[i]);
+        sorted.end_times.push_back(out.end_times[i]);
+        sorted.thread_ids.push_back(out.thread_ids[i]);
+    }
+    return sorted;
+}
+
+std::vector<std::int64_t> Region::get_durations() const {
+    const HostIntervals intervals = get_intervals();
+    std::vector<std::int64_t> durations(intervals.start_times.size());
+    std::transform(intervals.end_times.begin(), intervals.end_times.end(),
+                   intervals.start_times.begin(), durations.begin(), std::minus<>{});
+    return durations;
+}
+
+std::vector<std::int64_t> Region::get_start_times() const { return get_intervals().start_times; }
+std::vector<std::int64_t> Region::get_end_times() const { return get_intervals().end_times; }
+std::vector<std::int32_t> Region::get_thread_ids() const { return get_intervals().thread_ids; }
+
+Stats Region::host_stats() const { return detail::compute_stats(get_durations()); }
+
+}  // namespace scope_profiler

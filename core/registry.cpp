@@ -1,0 +1,322 @@
+#include "registry.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "block_pool.hpp"
+#include "summary.hpp"
+
+namespace scope_profiler::detail {
+
+constinit GlobalState g_state;
+thread_local constinit ThreadCache t_cache;
+
+// Open addressing, linear probing, load factor at most 1/2. Readers probe without a lock;
+// a slot, once set, never changes, and a table that is replaced stays alive (tables_).
+struct Registry::Table {
+    explicit Table(std::size_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<Region*>[capacity]) {
+        for (std::size_t i = 0; i < capacity; ++i) slots[i].store(nullptr, std::memory_order_relaxed);
+    }
+    std::size_t mask;
+    std::unique_ptr<std::atomic<Region*>[]> slots;
+    std::size_t used = 0;  // writers only, under the registry mutex
+};
+
+namespace {
+
+std::uint64_t hash_name(std::string_view name) noexcept { return std::hash<std::string_view>{}(name); }
+
+// Releases a thread's cache when the thread ends; the data it recorded stays with the regions.
+struct ThreadGuard {
+    ThreadGuard() { Registry::instance().add_thread(&t_cache); }
+    ~ThreadGuard() {
+        Registry::instance().remove_thread(&t_cache);
+        delete[] t_cache.slots;
+        t_cache.slots = nullptr;
+        t_cache.n_slots = 0;
+    }
+};
+
+}  // namespace
+
+Registry::Registry() {
+    tables_.push_back(std::make_unique<Table>(256));
+    table_.store(tables_.back().get(), std::memory_order_release);
+}
+
+Registry& Registry::instance() {
+    static Registry* const registry = new Registry();  // leaked on purpose: see the header
+    return *registry;
+}
+
+Region* Registry::find_in(const Table& table, std::string_view name,
+                          std::uint64_t hash) const noexcept {
+    for (std::size_t i = hash & table.mask;; i = (i + 1) & table.mask) {
+        Region* region = table.slots[i].load(std::memory_order_acquire);
+        if (region == nullptr) return nullptr;
+        if (region->hash_ == hash && region->name_ == name) return region;
+    }
+}
+
+Region* Registry::find(std::string_view name) const noexcept {
+    return find_in(*table_.load(std::memory_order_acquire), name, hash_name(name));
+}
+
+void Registry::insert(Table& table, Region* region) noexcept {
+    std::size_t i = region->hash_ & table.mask;
+    while (table.slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table.mask;
+    table.slots[i].store(region, std::memory_order_release);
+    ++table.used;
+}
+
+Region& Registry::get_or_create(std::string_view name) {
+    if (name.empty()) {
+        throw std::invalid_argument(
+            "scope_profiler: a region name must not be empty (it is the region's identity)");
+    }
+    const std::uint64_t hash = hash_name(name);
+    if (Region* found = find_in(*table_.load(std::memory_order_acquire), name, hash)) return *found;
+
+    std::lock_guard lock(mutex_);
+    Table* table = table_.load(std::memory_order_relaxed);
+    if (Region* found = find_in(*table, name, hash)) return *found;  // created meanwhile
+    if (regions_.size() >= UINT32_MAX) throw std::length_error("scope_profiler: too many regions");
+    regions_.push_back(std::unique_ptr<Region>(
+        new Region(std::string(name), hash, static_cast<std::uint32_t>(regions_.size()))));
+    Region* region = regions_.back().get();
+    if (2 * (table->used + 1) > table->mask + 1) {
+        auto bigger = std::make_unique<Table>(2 * (table->mask + 1));
+        for (const auto& r : regions_) insert(*bigger, r.get());
+        tables_.push_back(std::move(bigger));
+        table_.store(tables_.back().get(), std::memory_order_release);
+    } else {
+        insert(*table, region);
+    }
+    return *region;
+}
+
+void Registry::activate(Region& region) {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t session = session_.load(std::memory_order_relaxed);
+    if (region.session_.load(std::memory_order_relaxed) == session) return;
+    listed_.push_back(&region);
+    region.session_.store(session, std::memory_order_relaxed);
+}
+
+ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool timed) noexcept {
+    try {
+        auto recorder = std::make_unique<ThreadRecorder>(thread_index);
+        if (timed) {
+            recorder->current = acquire_block();
+            if (recorder->current == nullptr) return nullptr;
+        }
+        ThreadRecorder* raw = recorder.get();
+        {
+            std::lock_guard lock(region.mutex_);
+            region.recorders_.push_back(std::move(recorder));
+        }
+        if (!listed(region)) activate(region);
+        return raw;
+    } catch (...) {  // std::bad_alloc or std::system_error from a mutex
+        return nullptr;
+    }
+}
+
+void Registry::add_thread(ThreadCache* cache) {
+    std::lock_guard lock(mutex_);
+    threads_.push_back(cache);
+    cache->thread_index = next_thread_index_++;
+}
+
+void Registry::remove_thread(ThreadCache* cache) noexcept {
+    std::lock_guard lock(mutex_);
+    std::erase(threads_, cache);
+}
+
+void Registry::setup(const Config& config) {
+    config.validate();
+    std::lock_guard lock(mutex_);
+    g_state.mode.store(Mode::off, std::memory_order_relaxed);
+    g_state.epoch.fetch_add(1, std::memory_order_acq_rel);  // every thread's cache is stale now
+    session_.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& region : regions_) {
+        std::lock_guard region_lock(region->mutex_);
+        region->recorders_.clear();
+        region->dropped_.store(0, std::memory_order_relaxed);
+    }
+    listed_.clear();
+    config_ = config;
+    set_up_ = true;
+    finalized_ = false;
+    const Mode mode = !config.profiling_activated ? Mode::off
+                      : config.time_trace         ? Mode::time
+                                                  : Mode::count;
+    g_state.mode.store(mode, std::memory_order_release);
+}
+
+Config Registry::config() const {
+    std::lock_guard lock(mutex_);
+    return config_;
+}
+
+bool Registry::active() const {
+    std::lock_guard lock(mutex_);
+    return set_up_ && !finalized_;
+}
+
+RegionList Registry::regions() const {
+    std::lock_guard lock(mutex_);
+    RegionList list;
+    list.reserve(listed_.size());
+    for (const Region* region : listed_) list.emplace_back(region->name(), region);
+    return list;
+}
+
+void Registry::report_open_scopes() const {
+    for (const ThreadCache* cache : threads_) {
+        const std::uint32_t depth = cache->depth.load(std::memory_order_relaxed);
+        for (std::uint32_t level = 0; level < std::min(depth, kMaxTrackedDepth); ++level) {
+            const Region* region = cache->open[level].load(std::memory_order_relaxed);
+            std::cerr << "scope_profiler: warning: region '" << region->name()
+                      << "' is still open at finalize() on thread " << cache->thread_index
+                      << "; that call is not counted\n";
+        }
+        if (depth > kMaxTrackedDepth) {
+            std::cerr << "scope_profiler: warning: " << depth - kMaxTrackedDepth
+                      << " more scopes are still open on thread " << cache->thread_index
+                      << "; those calls are not counted\n";
+        }
+    }
+}
+
+void Registry::finalize(bool verbose) {
+    std::lock_guard lock(mutex_);
+    if (!set_up_) {
+        std::cerr << "scope_profiler: finalize() called before setup(): nothing was profiled "
+                     "(call ProfileManager::setup() first)\n";
+        return;
+    }
+    if (finalized_) {
+        std::cerr << "scope_profiler: finalize() called again: this session was finalized "
+                     "already (call ProfileManager::setup() to start a new one)\n";
+        return;
+    }
+    // From here on, scopes record nothing: those still open are dropped at their exit.
+    g_state.mode.store(Mode::off, std::memory_order_relaxed);
+    g_state.epoch.fetch_add(1, std::memory_order_acq_rel);
+    finalized_ = true;
+    report_open_scopes();
+
+    std::vector<RegionSummary> summaries;
+    summaries.reserve(listed_.size());
+    for (const Region* region : listed_) {
+        const std::uint64_t dropped = region->dropped_.load(std::memory_order_relaxed);
+        if (dropped > 0) {
+            std::cerr << "scope_profiler: warning: " << dropped << " calls of region '"
+                      << region->name() << "' were lost: memory ran out while recording\n";
+        }
+        summaries.push_back(summarize(*region, config_.time_trace));
+    }
+    if (verbose) TextSummaryWriter(std::cout).write(summaries);
+}
+
+// ---- the slow paths of the hot path (declared in detail/runtime.hpp) ----
+
+void register_thread() noexcept {
+    ThreadCache& cache = t_cache;
+    if (cache.registered) return;
+    try {
+        thread_local ThreadGuard guard;
+        cache.registered = true;
+    } catch (...) {
+        // Out of memory: the thread records anyway, but finalize() cannot name its open scopes.
+    }
+}
+
+void count_dropped(Region& region) noexcept {
+    RegionAccess::dropped(region).fetch_add(1, std::memory_order_relaxed);
+}
+
+void record_slow(Region& region, std::int64_t start, std::int64_t end, bool timed) noexcept {
+    ThreadCache& cache = t_cache;
+    if (!cache.registered) register_thread();
+    const Mode mode = g_state.mode.load(std::memory_order_acquire);
+    // Off: before setup() or after finalize(). A mode that changed under an open scope means
+    // the call straddled setup(); neither belongs to the current session.
+    if (mode == Mode::off || (mode == Mode::time) != timed) return;
+
+    const std::uint32_t epoch = g_state.epoch.load(std::memory_order_acquire);
+    if (cache.epoch != epoch) {
+        std::fill_n(cache.slots, cache.n_slots, nullptr);
+        cache.epoch = epoch;
+    }
+    const std::uint32_t id = RegionAccess::id(region);
+    if (id >= cache.n_slots) {
+        const std::uint32_t size = std::max({2 * cache.n_slots, id + 1, 64u});
+        auto* slots = new (std::nothrow) ThreadRecorder*[size];
+        if (slots == nullptr) {
+            count_dropped(region);
+            return;
+        }
+        std::copy_n(cache.slots, cache.n_slots, slots);
+        std::fill(slots + cache.n_slots, slots + size, nullptr);
+        delete[] cache.slots;
+        cache.slots = slots;
+        cache.n_slots = size;
+    }
+    ThreadRecorder*& slot = cache.slots[id];
+    if (slot == nullptr) {
+        slot = Registry::instance().attach(region, cache.thread_index, timed);
+        if (slot == nullptr) {
+            count_dropped(region);
+            return;
+        }
+    }
+    if (!timed) {
+        bump_calls(slot);
+    } else if (!push_interval(slot, start, end)) {
+        count_dropped(region);
+    }
+}
+
+// ---- ThreadRecorder ----
+
+ThreadRecorder::~ThreadRecorder() {
+    for (Block* block : full) release_block(block);
+    release_block(current);
+}
+
+Block* ThreadRecorder::next_block() noexcept {
+    Block* fresh = acquire_block();
+    if (fresh == nullptr) return nullptr;
+    try {
+        std::lock_guard lock(mutex);
+        full.push_back(current);
+        current = fresh;
+    } catch (...) {
+        release_block(fresh);
+        return nullptr;
+    }
+    return fresh;
+}
+
+// ---- the public entry points that live in the registry ----
+
+Region* region_for_scope(std::string_view name) {
+    if (current_mode() == Mode::off) {
+        if (name.empty()) Registry::instance().get_or_create(name);  // throws the same error
+        return nullptr;
+    }
+    Registry& registry = Registry::instance();
+    Region& region = registry.get_or_create(name);
+    if (!registry.listed(region)) registry.activate(region);
+    return &region;
+}
+
+}  // namespace scope_profiler::detail

@@ -1,0 +1,68 @@
+#pragma once
+// The registry: every region ever named (permanent, by id and by name), the current session
+// (configuration, regions in first-use order) and the threads that record. Internal to core/.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "scope_profiler/config.hpp"
+#include "scope_profiler/detail/runtime.hpp"
+#include "scope_profiler/profile_manager.hpp"
+#include "scope_profiler/region.hpp"
+
+namespace scope_profiler::detail {
+
+class Registry {
+public:
+    /// The process-wide registry. Never destroyed: threads may record until the very end.
+    static Registry& instance();
+
+    /// The region named `name`, created if new. Look-ups take no lock.
+    Region& get_or_create(std::string_view name);
+    /// The region named `name` if it was ever created, else nullptr. Takes no lock.
+    Region* find(std::string_view name) const noexcept;
+
+    /// Lists `region` in the current session if it is not listed yet.
+    void activate(Region& region);
+    bool listed(const Region& region) const noexcept {
+        return region.session_.load(std::memory_order_relaxed) ==
+               session_.load(std::memory_order_relaxed);
+    }
+
+    /// A recorder for `region` on the calling thread, owned by the region; nullptr without memory.
+    ThreadRecorder* attach(Region& region, std::int32_t thread_index, bool timed) noexcept;
+
+    void setup(const Config& config);
+    void finalize(bool verbose);
+    Config config() const;
+    bool active() const;
+    RegionList regions() const;
+
+    void add_thread(ThreadCache* cache);
+    void remove_thread(ThreadCache* cache) noexcept;
+
+private:
+    struct Table;
+    Registry();
+    Region* find_in(const Table& table, std::string_view name, std::uint64_t hash) const noexcept;
+    void insert(Table& table, Region* region) noexcept;
+    void report_open_scopes() const;
+
+    mutable std::mutex mutex_;  // guards everything below that is not atomic
+    std::atomic<Table*> table_{nullptr};
+    std::vector<std::unique_ptr<Table>> tables_;  // the live one and the ones it replaced
+    std::vector<std::unique_ptr<Region>> regions_;  // every region ever created, by id
+    std::vector<Region*> listed_;                   // the session's regions, first-use order
+    std::atomic<std::uint64_t> session_{1};
+    Config config_;
+    bool set_up_ = false;
+    bool finalized_ = false;
+    std::vector<ThreadCache*> threads_;
+    std::int32_t next_thread_index_ = 0;
+};
+
+}  // namespace scope_profiler::detail

@@ -1,0 +1,54 @@
+#pragma once
+/// @file config.hpp
+/// @brief The profiler's configuration: scope_profiler::Config.
+
+#include <cstddef>
+#include <string>
+
+namespace scope_profiler {
+
+/**
+ * @brief What the profiler records and where it writes, chosen once at ProfileManager::setup().
+ *
+ * The fields and their defaults are those of the Python scope-profiler, plus `use_nvtx`.
+ * Designated initializers keep call sites readable:
+ * \code
+ * sp::ProfileManager::setup({.time_trace = true, .flush_to_disk = false});
+ * \endcode
+ */
+struct Config {
+    /// Record anything at all. `false` turns every region into a no-op (near zero cost).
+    bool profiling_activated = true;
+    /// Record a start/end timestamp pair per call. `false` counts calls only.
+    bool time_trace = true;
+    /// Hand full buffers off to this rank's HDF5 file during the run (see docs/configuration.md).
+    bool flush_to_disk = true;
+    /// Calls a region buffers in memory before they are handed off to disk.
+    std::size_t buffer_limit = 100000;
+    /// The merged HDF5 file written by ProfileManager::finalize().
+    std::string file_path = "profiling_data.h5";
+    /// Emit an NVTX range for every region (device builds; ignored where NVTX is absent).
+    bool use_nvtx = true;
+
+    /**
+     * @brief `base` with every `SCOPE_PROFILER_*` environment variable that is set applied on top.
+     *
+     * Variables: `SCOPE_PROFILER_PROFILING_ACTIVATED`, `SCOPE_PROFILER_TIME_TRACE`,
+     * `SCOPE_PROFILER_FLUSH_TO_DISK`, `SCOPE_PROFILER_USE_NVTX` (booleans: 1/0, true/false,
+     * on/off, yes/no, any case), `SCOPE_PROFILER_BUFFER_LIMIT` (a positive integer) and
+     * `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
+     * @throws std::invalid_argument naming the variable when a value cannot be parsed.
+     * \code
+     * // the program's choice, which SCOPE_PROFILER_PROFILING_ACTIVATED=0 can still switch off
+     * sp::ProfileManager::setup(sp::Config::from_env({.flush_to_disk = false}));
+     * \endcode
+     */
+    static Config from_env(Config base);
+    /// @brief The defaults with the environment applied: `from_env(Config{})`.
+    static Config from_env();
+
+    /// @brief Throws std::invalid_argument with the reason when a field holds an unusable value.
+    void validate() const;
+};
+
+}  // namespace scope_profiler

@@ -1,0 +1,158 @@
+#pragma once
+// The hot path: what a scope does on entry and exit, inlined into the user's code.
+// Nothing here locks, allocates or looks a name up in steady state. Users do not include this.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "scope_profiler/region.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SCOPE_PROFILER_NOINLINE __attribute__((noinline))
+#else
+#define SCOPE_PROFILER_NOINLINE
+#endif
+
+namespace scope_profiler::detail {
+
+/// What every scope does, chosen once per session at setup() (and switched off at finalize()).
+enum class Mode : std::uint8_t { off = 0, count = 1, time = 2 };
+
+/// Read on every scope entry; written only by setup() and finalize().
+struct alignas(64) GlobalState {
+    std::atomic<Mode> mode{Mode::off};
+    /// Bumped by setup() and finalize(): thread caches from another epoch are stale.
+    std::atomic<std::uint32_t> epoch{1};
+};
+extern constinit GlobalState g_state;
+
+/// Timestamps in a block are written by one thread and published by `size` (release).
+/// A block is exactly 16 KiB, carved from 2 MiB chunks (core/block_pool.cpp).
+inline constexpr std::uint32_t kBlockCapacity = 1020;
+struct alignas(64) Block {
+    std::atomic<std::uint32_t> size{0};
+    std::int64_t start[kBlockCapacity];
+    std::int64_t end[kBlockCapacity];
+};
+static_assert(sizeof(Block) == 16384);
+
+/// One thread's calls of one region in one session. Owned by the Region, so the data outlives
+/// the thread. The owning thread writes without a lock; `mutex` guards the block list and is taken
+/// only when a block fills (once per kBlockCapacity calls) and by readers.
+struct alignas(64) ThreadRecorder {
+    Block* current = nullptr;                 // owner reads freely; changed only under mutex
+    std::atomic<std::uint64_t> calls{0};      // written by the owner only
+    std::int32_t thread_index = 0;
+    std::mutex mutex;
+    std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
+
+    explicit ThreadRecorder(std::int32_t thread) : thread_index(thread) {}
+    ~ThreadRecorder();
+    /// Moves `current` to `full` and starts a new block; nullptr when memory ran out.
+    Block* next_block() noexcept;
+};
+
+/// Scopes a thread has open, for the report at finalize(); deeper ones are counted, not named.
+inline constexpr std::uint32_t kMaxTrackedDepth = 32;
+
+/// Per-thread cache from region id to this thread's recorder. Constant-initialized, so reaching
+/// it costs one TLS-relative load with no guard or wrapper call.
+struct ThreadCache {
+    ThreadRecorder** slots = nullptr;
+    std::uint32_t n_slots = 0;
+    std::uint32_t epoch = 0;  // the g_state.epoch the slots belong to
+    bool registered = false;
+    std::int32_t thread_index = -1;
+    std::atomic<std::uint32_t> depth{0};
+    std::atomic<const Region*> open[kMaxTrackedDepth] = {};
+};
+extern thread_local constinit ThreadCache t_cache;
+
+struct RegionAccess {
+    static std::uint32_t id(const Region& r) noexcept { return r.id_; }
+    static std::atomic<std::uint64_t>& dropped(Region& r) noexcept { return r.dropped_; }
+};
+
+inline std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+inline Mode current_mode() noexcept { return g_state.mode.load(std::memory_order_relaxed); }
+
+// Out of line: first use of a region on a thread, a new epoch, a full block.
+SCOPE_PROFILER_NOINLINE void register_thread() noexcept;
+SCOPE_PROFILER_NOINLINE void record_slow(Region& region, std::int64_t start, std::int64_t end,
+                                         bool timed) noexcept;
+SCOPE_PROFILER_NOINLINE void count_dropped(Region& region) noexcept;
+
+/// The recorder of `region` for this thread in the current epoch, or nullptr (slow path).
+inline ThreadRecorder* cached_recorder(const Region& region) noexcept {
+    ThreadCache& cache = t_cache;
+    const std::uint32_t id = RegionAccess::id(region);
+    if (id < cache.n_slots && cache.epoch == g_state.epoch.load(std::memory_order_relaxed))
+        [[likely]] {
+        return cache.slots[id];
+    }
+    return nullptr;
+}
+
+inline void bump_calls(ThreadRecorder* recorder) noexcept {
+    // Only the owning thread writes: a load and a store, no read-modify-write.
+    recorder->calls.store(recorder->calls.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+}
+
+/// Appends one interval to the owning thread's recorder; false when memory ran out.
+inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int64_t end) noexcept {
+    Block* block = recorder->current;
+    std::uint32_t n = block->size.load(std::memory_order_relaxed);
+    if (n == kBlockCapacity) [[unlikely]] {
+        block = recorder->next_block();
+        if (block == nullptr) return false;
+        n = 0;
+    }
+    block->start[n] = start;
+    block->end[n] = end;
+    block->size.store(n + 1, std::memory_order_release);
+    bump_calls(recorder);
+    return true;
+}
+
+inline void record_time(Region& region, std::int64_t start, std::int64_t end) noexcept {
+    ThreadRecorder* recorder = cached_recorder(region);
+    if (recorder == nullptr) [[unlikely]] {
+        record_slow(region, start, end, true);
+    } else if (!push_interval(recorder, start, end)) [[unlikely]] {
+        count_dropped(region);
+    }
+}
+
+inline void record_count(Region& region) noexcept {
+    ThreadRecorder* recorder = cached_recorder(region);
+    if (recorder == nullptr) [[unlikely]] {
+        record_slow(region, 0, 0, false);
+        return;
+    }
+    bump_calls(recorder);
+}
+
+inline void push_open(const Region* region) noexcept {
+    ThreadCache& cache = t_cache;
+    if (!cache.registered) [[unlikely]] register_thread();
+    const std::uint32_t depth = cache.depth.load(std::memory_order_relaxed);
+    if (depth < kMaxTrackedDepth) cache.open[depth].store(region, std::memory_order_relaxed);
+    cache.depth.store(depth + 1, std::memory_order_relaxed);
+}
+
+inline void pop_open() noexcept {
+    ThreadCache& cache = t_cache;
+    cache.depth.store(cache.depth.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+}  // namespace scope_profiler::detail

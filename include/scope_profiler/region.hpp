@@ -1,0 +1,90 @@
+#pragma once
+/// @file region.hpp
+/// @brief scope_profiler::Region, a named unit of measurement, and what can be asked of it.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scope_profiler {
+
+namespace detail {
+struct ThreadRecorder;
+class Registry;
+struct RegionAccess;
+}  // namespace detail
+
+/// @brief Summary statistics of a set of durations, in nanoseconds (population standard deviation).
+struct Stats {
+    std::uint64_t count = 0;  ///< intervals summarized
+    std::int64_t total = 0;   ///< sum of durations
+    double mean = 0.0;        ///< total / count (0 when count is 0)
+    std::int64_t min = 0;     ///< shortest duration (0 when count is 0)
+    std::int64_t max = 0;     ///< longest duration (0 when count is 0)
+    double stddev = 0.0;      ///< population standard deviation, as numpy's default (ddof = 0)
+};
+
+/// @brief Every buffered host interval of a region, as parallel arrays in completion order.
+struct HostIntervals {
+    std::vector<std::int64_t> start_times;  ///< ns, std::chrono::steady_clock
+    std::vector<std::int64_t> end_times;    ///< ns, std::chrono::steady_clock
+    std::vector<std::int32_t> thread_ids;   ///< the profiler's index of the recording thread
+};
+
+/**
+ * @brief A named region: every call of every scope, decorator or handle of that name.
+ *
+ * Regions are created by ProfileManager (on first use of a name) and live as long as the process,
+ * so a `Region&` or `Region*` never dangles; ProfileManager::setup() clears their data instead.
+ * Queries take a lock and copy; they are safe while other threads record, and see every call
+ * that completed before the query began.
+ * \code
+ * if (const sp::Region* r = sp::ProfileManager::get_region("solver"))
+ *     std::printf("%s: %llu calls\n", r->name().c_str(), (unsigned long long)r->num_calls());
+ * \endcode
+ */
+class Region {
+public:
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    ~Region();
+
+    /// @brief The region's name, exactly as first given.
+    const std::string& name() const noexcept { return name_; }
+
+    /// @brief Completed calls in the current session, from every thread. Open calls do not count.
+    std::uint64_t num_calls() const;
+
+    /// @brief Durations (end - start, ns) of the buffered calls, in completion order.
+    std::vector<std::int64_t> get_durations() const;
+    /// @brief Start times (ns, steady_clock) of the buffered calls, in completion order.
+    std::vector<std::int64_t> get_start_times() const;
+    /// @brief End times (ns, steady_clock) of the buffered calls, in completion order.
+    std::vector<std::int64_t> get_end_times() const;
+    /// @brief The thread index of each buffered call (same order as get_start_times()).
+    std::vector<std::int32_t> get_thread_ids() const;
+    /// @brief Starts, ends and threads of the buffered calls in one consistent snapshot.
+    HostIntervals get_intervals() const;
+
+    /// @brief Statistics of the buffered host durations (count, total, mean, min, max, std).
+    Stats host_stats() const;
+
+private:
+    friend class detail::Registry;
+    friend struct detail::RegionAccess;
+    Region(std::string name, std::uint64_t hash, std::uint32_t id);
+
+    std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
+    std::uint64_t hash_;
+    std::string name_;
+    mutable std::mutex mutex_;  // guards recorders_
+    std::vector<std::unique_ptr<detail::ThreadRecorder>> recorders_;  // current session, one per thread
+    std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
+    std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)
+};
+
+}  // namespace scope_profiler

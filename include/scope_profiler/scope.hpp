@@ -1,0 +1,74 @@
+#pragma once
+/// @file scope.hpp
+/// @brief scope_profiler::RegionScope, the RAII scope that times one call of a region.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "scope_profiler/detail/runtime.hpp"
+#include "scope_profiler/region.hpp"
+
+namespace scope_profiler {
+
+/**
+ * @brief Times one call of a region: entry at construction, exit at destruction.
+ *
+ * The exit runs on every path out of the scope, exceptions included. A scope lives on the
+ * stack of the thread that opened it: it cannot be copied, moved or allocated with `new`.
+ * With profiling off it stores nothing and costs a load and a branch; with
+ * `SCOPE_PROFILER_DISABLE` defined it is inert and costs nothing.
+ * \code
+ * sp::Region& solver = sp::ProfileManager::region("solver");  // look the name up once
+ * for (int i = 0; i < n; ++i) {
+ *     sp::RegionScope scope(solver);                        // then each call is two clock reads
+ *     solve(i);
+ * }
+ * \endcode
+ */
+class [[nodiscard]] RegionScope {
+public:
+    /// @brief Opens a call of `region` (or nothing, when profiling is off).
+    explicit RegionScope(Region& region) noexcept : RegionScope(&region) {}
+
+    /// @brief As above; a null `region` makes an inert scope.
+    explicit RegionScope(Region* region) noexcept
+#if defined(SCOPE_PROFILER_DISABLE)
+        : region_(region), mode_(detail::Mode::off) {  // compiled out: an inert scope
+        return;
+#else
+        : region_(region), mode_(region != nullptr ? detail::current_mode() : detail::Mode::off) {
+        if (mode_ == detail::Mode::off) return;
+#endif
+        detail::push_open(region_);
+        if (mode_ == detail::Mode::time) start_ = detail::now_ns();
+    }
+
+    /// @brief Closes the call: records its interval (or its count) on this thread's buffer.
+    ~RegionScope() {
+        if (mode_ == detail::Mode::time) {
+            const std::int64_t end = detail::now_ns();
+            detail::pop_open();
+            detail::record_time(*region_, start_, end);
+        } else if (mode_ == detail::Mode::count) {
+            detail::pop_open();
+            detail::record_count(*region_);
+        }
+    }
+
+    RegionScope(const RegionScope&) = delete;
+    RegionScope(RegionScope&&) = delete;
+    RegionScope& operator=(const RegionScope&) = delete;
+    RegionScope& operator=(RegionScope&&) = delete;
+    static void* operator new(std::size_t) = delete;
+    static void* operator new[](std::size_t) = delete;
+
+    /// @brief The region this scope times (nullptr for an inert scope).
+    Region* region() const noexcept { return region_; }
+
+private:
+    Region* region_;
+    std::int64_t start_ = 0;
+    detail::Mode mode_;
+};
+
+}  // namespace scope_profiler

@@ -1,0 +1,97 @@
+#include <cstdlib>
+#include <stdexcept>
+
+#include "test_support.hpp"
+
+namespace {
+
+// Sets an environment variable for the life of the object.
+class EnvVar {
+public:
+    EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+    ~EnvVar() { ::unsetenv(name_); }
+
+private:
+    const char* name_;
+};
+
+TEST(Config, DefaultsAreThePythonLibrarys) {
+    const sp::Config config;
+    EXPECT_TRUE(config.profiling_activated);
+    EXPECT_TRUE(config.time_trace);
+    EXPECT_TRUE(config.flush_to_disk);
+    EXPECT_EQ(config.buffer_limit, 100000u);
+    EXPECT_EQ(config.file_path, "profiling_data.h5");
+    EXPECT_TRUE(config.use_nvtx);
+}
+
+TEST(Config, FromEnvReadsEveryVariable) {
+    EnvVar a("SCOPE_PROFILER_PROFILING_ACTIVATED", "0");
+    EnvVar b("SCOPE_PROFILER_TIME_TRACE", "off");
+    EnvVar c("SCOPE_PROFILER_FLUSH_TO_DISK", "No");
+    EnvVar d("SCOPE_PROFILER_USE_NVTX", "FALSE");
+    EnvVar e("SCOPE_PROFILER_BUFFER_LIMIT", "4096");
+    EnvVar f("SCOPE_PROFILER_FILE_PATH", "/tmp/run 1/out.h5");
+    const sp::Config config = sp::Config::from_env();
+    EXPECT_FALSE(config.profiling_activated);
+    EXPECT_FALSE(config.time_trace);
+    EXPECT_FALSE(config.flush_to_disk);
+    EXPECT_FALSE(config.use_nvtx);
+    EXPECT_EQ(config.buffer_limit, 4096u);
+    EXPECT_EQ(config.file_path, "/tmp/run 1/out.h5");
+}
+
+TEST(Config, FromEnvOverridesTheProgramsChoiceOnlyWhereSet) {
+    EnvVar a("SCOPE_PROFILER_TIME_TRACE", "yes");
+    const sp::Config config =
+        sp::Config::from_env({.time_trace = false, .buffer_limit = 7, .file_path = "mine.h5"});
+    EXPECT_TRUE(config.time_trace);
+    EXPECT_EQ(config.buffer_limit, 7u);
+    EXPECT_EQ(config.file_path, "mine.h5");
+}
+
+TEST(Config, FromEnvTreatsAnEmptyVariableAsUnset) {
+    EnvVar a("SCOPE_PROFILER_FILE_PATH", "");
+    EXPECT_EQ(sp::Config::from_env({.file_path = "kept.h5"}).file_path, "kept.h5");
+}
+
+TEST(Config, FromEnvRejectsABadBooleanNamingTheVariable) {
+    EnvVar a("SCOPE_PROFILER_TIME_TRACE", "maybe");
+    try {
+        (void)sp::Config::from_env();
+        FAIL() << "expected std::invalid_argument";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("SCOPE_PROFILER_TIME_TRACE='maybe'"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(Config, FromEnvRejectsABufferLimitThatIsNotAPositiveInteger) {
+    for (const char* bad : {"0", "12x", "-5", "1e5", " 10"}) {
+        EnvVar a("SCOPE_PROFILER_BUFFER_LIMIT", bad);
+        EXPECT_THROW((void)sp::Config::from_env(), std::invalid_argument) << bad;
+    }
+}
+
+TEST(Config, SetupRejectsUnusableValuesWithTheReason) {
+    EXPECT_THROW(sp::ProfileManager::setup({.buffer_limit = 0}), std::invalid_argument);
+    try {
+        sp::ProfileManager::setup({.file_path = ""});
+        FAIL() << "expected std::invalid_argument";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("file_path"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Config, GetConfigReturnsWhatSetupReceived) {
+    sp::ProfileManager::setup({.time_trace = false, .flush_to_disk = false, .buffer_limit = 12,
+                               .file_path = "x.h5", .use_nvtx = false});
+    const sp::Config config = sp::ProfileManager::get_config();
+    EXPECT_FALSE(config.time_trace);
+    EXPECT_FALSE(config.flush_to_disk);
+    EXPECT_EQ(config.buffer_limit, 12u);
+    EXPECT_EQ(config.file_path, "x.h5");
+    EXPECT_FALSE(config.use_nvtx);
+}
+
+}  // namespace
