@@ -1,5 +1,7 @@
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_support.hpp"
@@ -203,6 +205,37 @@ TEST_F(Regions, DataStaysQueryableAfterFinalizeAndLaterScopesRecordNothing) {
     EXPECT_EQ(sp::ProfileManager::get_region("kept"), &region);
     EXPECT_EQ(region.num_calls(), 1u);
     EXPECT_EQ(region.get_durations().size(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// Blocks come from 2 MiB chunks that are recycled after setup(): several chunks' worth of
+// intervals on two threads, twice, must come back exactly, with no interval of the first
+// session leaking into the second.
+TEST_F(Regions, RecyclingBlockMemoryAcrossSessionsKeepsEveryInterval) {
+    constexpr int kCalls = 300000;  // about 2.3 chunks per thread
+    for (int session = 0; session < 2; ++session) {
+        sp::ProfileManager::setup({.flush_to_disk = false});
+        sp::Region& region = sp::ProfileManager::region("recycled");
+        auto work = [&region] {
+            for (int i = 0; i < kCalls; ++i) sp::RegionScope s(region);
+        };
+        std::thread other(work);
+        work();
+        other.join();
+        const sp::HostIntervals iv = region.get_intervals();
+        ASSERT_EQ(iv.start_times.size(), 2u * kCalls);
+        std::map<std::int32_t, std::int64_t> last_end;  // per thread: intervals follow each other
+        for (std::size_t i = 0; i < iv.start_times.size(); ++i) {
+            ASSERT_LE(iv.start_times[i], iv.end_times[i]);
+            std::int64_t& prev = last_end[iv.thread_ids[i]];
+            ASSERT_LE(prev, iv.start_times[i]) << "interval " << i << " of session " << session;
+            prev = iv.end_times[i];
+        }
+        EXPECT_EQ(last_end.size(), 2u);
+    }
 }
 
 }  // namespace

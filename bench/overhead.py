@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Runs bench/overhead_bench and prints the overhead table of docs/overhead.md.
+
+    python3 bench/overhead.py build/bench/overhead_bench [--repetitions 7]
+
+Every time is the median over the repetitions; every ratio is against the steady_clock-pair
+baseline measured in the same run. Memory is measured in a process of its own.
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+
+def run(binary, args):
+    out = subprocess.run([binary, "--benchmark_format=json", *args],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["benchmarks"]
+
+
+def medians(rows):
+    return {r["run_name"]: r for r in rows
+            if r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("binary")
+    parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--min-time", default="0.3")
+    a = parser.parse_args()
+
+    timing = medians(run(a.binary, [
+        "--benchmark_filter=-BM_Memory", f"--benchmark_repetitions={a.repetitions}",
+        f"--benchmark_min_time={a.min_time}", "--benchmark_report_aggregates_only=true"]))
+    memory = run(a.binary, ["--benchmark_filter=BM_MemoryPerInterval"])
+
+    def ns(name):
+        return timing[name]["real_time"]
+
+    base1 = ns("BM_Baseline_SteadyClockPair/real_time/threads:1")
+    base2 = ns("BM_Baseline_SteadyClockPair/real_time/threads:2")
+    # With threads:2 and real time, the time is wall time over both threads' iterations, so one
+    # thread's rate relative to running alone is t1 / (2 * t2).
+    rows = [
+        ("baseline: two steady_clock::now()", base1, None, ""),
+        ("cached handle (Region& + RegionScope)", ns("BM_Handle/real_time/threads:1"), 1.15, "x"),
+        ("SCOPE_PROFILE_REGION (static per call site)", ns("BM_Macro"), 1.15, "x"),
+        ("profile() wrapper", ns("BM_Wrapper"), 1.15, "x"),
+        ("profile_region(\"name\"), 1000 other regions", ns("BM_ByName/real_time/threads:1"), 1.4, "x"),
+        ("counts only, cached handle", ns("BM_Counts_Handle"), 0.1, "x"),
+        ("counts only, by name", ns("BM_Counts_ByName"), None, "x"),
+        ("disabled, cached handle", ns("BM_Off_Handle"), 1.0, "ns"),
+        ("disabled, macro", ns("BM_Off_Macro"), 1.0, "ns"),
+        ("disabled, by name", ns("BM_Off_ByName"), None, "ns"),
+    ]
+    print(f"| case | median ns | ratio to baseline | target | met |")
+    print(f"|---|---:|---:|---|---|")
+    for label, t, target, unit in rows:
+        ratio = t / base1
+        if target is None:
+            goal, met = "", ""
+        elif unit == "ns":
+            goal, met = f"<= {target} ns", "yes" if t <= target else "NO"
+        else:
+            goal, met = f"<= {target} x", "yes" if ratio <= target else "NO"
+        print(f"| {label} | {t:.2f} | {ratio:.3f} | {goal} | {met} |")
+
+    for label, name in (("cached handle", "BM_Handle/real_time"), ("by name", "BM_ByName/real_time")):
+        single = ns(f"{name}/threads:1")
+        per_thread = single / (2 * ns(f"{name}/threads:2"))
+        base_rate = base1 / (2 * base2)
+        print(f"| 2 threads, {label}: each thread's rate vs alone | | {per_thread:.3f} "
+              f"(baseline pair: {base_rate:.3f}) | >= 0.9 | {'yes' if per_thread >= 0.9 else 'NO'} |")
+    bpi = memory[0]["bytes_per_interval"]
+    print(f"| memory per recorded interval (resident bytes) | | {bpi:.2f} B | <= 24 B | "
+          f"{'yes' if bpi <= 24 else 'NO'} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build, run the sample workload, print the summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install_deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_SAMPLES=ON
+cmake --build build -j2 --target regions
+./build/samples/regions/regions
