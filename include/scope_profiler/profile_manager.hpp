@@ -114,6 +114,9 @@ public:
      * @throws std::invalid_argument when `name` is empty.
      */
     [[nodiscard]] static RegionScope profile_region(std::string_view name) {
+        if (detail::current_mode() == detail::Mode::off && !name.empty()) {
+            return RegionScope(nullptr);  // profiling off: no look-up at all
+        }
         return RegionScope(detail::region_for_scope(name));
     }
 
