@@ -76,10 +76,7 @@ void Registry::insert(Table& table, Region* region) noexcept {
 }
 
 Region& Registry::get_or_create(std::string_view name) {
-    if (name.empty()) {
-        throw std::invalid_argument(
-            "scope_profiler: a region name must not be empty (it is the region's identity)");
-    }
+    if (name.empty()) throw_empty_name();
     const std::uint64_t hash = hash_name(name);
     if (Region* found = find_in(*table_.load(std::memory_order_acquire), name, hash)) return *found;
 
@@ -308,9 +305,22 @@ Block* ThreadRecorder::next_block() noexcept {
 
 // ---- the public entry points that live in the registry ----
 
+void throw_empty_name() {
+    throw std::invalid_argument(
+        "scope_profiler: a region name must not be empty (it is the region's identity)");
+}
+
+Region* resolve_site(CallSite& site, std::string_view name) {
+    Registry& registry = Registry::instance();
+    Region& region = registry.get_or_create(name);
+    if (!registry.listed(region)) registry.activate(region);
+    site.region.store(&region, std::memory_order_release);
+    return &region;
+}
+
 Region* region_for_scope(std::string_view name) {
     if (current_mode() == Mode::off) {
-        if (name.empty()) Registry::instance().get_or_create(name);  // throws the same error
+        if (name.empty()) throw_empty_name();
         return nullptr;
     }
     Registry& registry = Registry::instance();

@@ -14,20 +14,19 @@
 
 #include "scope_profiler/profile_manager.hpp"
 
-#define SCOPE_PROFILER_DETAIL_REGION(name, id)                                            \
-    static ::scope_profiler::Region& SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_region_,  \
-                                                                  id) =                    \
-        ::scope_profiler::ProfileManager::region(name);                                    \
-    const ::scope_profiler::RegionScope SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_scope_, \
-                                                                     id)(                  \
-        SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_region_, id))
+#define SCOPE_PROFILER_DETAIL_REGION(name, id)                                              \
+    static constinit ::scope_profiler::detail::CallSite SCOPE_PROFILER_DETAIL_CONCAT(          \
+        scope_profiler_site_, id);                                                           \
+    const ::scope_profiler::RegionScope SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_scope_, id)( \
+        SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_site_, id), name)
 
 /**
  * @brief Times the rest of the enclosing block as one call of the region `name`.
  *
- * The region is looked up once per call site (a function-local static), so `name` must be the
- * same every time this line runs: a string literal or a constant. For names that change at run
- * time, use ProfileManager::profile_region(name). Several may share one line.
+ * The region is looked up once per call site (on the first pass that records) and cached in a
+ * constant-initialized static, so `name` must be the same every time this line runs: a string
+ * literal or a constant. For names that change at run time, use
+ * ProfileManager::profile_region(name). Several may share one line.
  * \code
  * void step() {
  *     SCOPE_PROFILE_REGION("step");

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
@@ -32,15 +33,23 @@ public:
 
     /// @brief As above; a null `region` makes an inert scope.
     explicit RegionScope(Region* region) noexcept
-#if defined(SCOPE_PROFILER_DISABLE)
-        : region_(region), mode_(detail::Mode::off) {  // compiled out: an inert scope
-        return;
-#else
-        : region_(region), mode_(region != nullptr ? detail::current_mode() : detail::Mode::off) {
-        if (mode_ == detail::Mode::off) return;
-#endif
-        detail::push_open(region_);
-        if (mode_ == detail::Mode::time) start_ = detail::now_ns();
+        : region_(region), mode_(region != nullptr ? current_mode() : detail::Mode::off) {
+        if (mode_ != detail::Mode::off) open();
+    }
+
+    /**
+     * @brief The scope of a macro call site (SCOPE_PROFILE_REGION): the region is looked up on the
+     * first pass that records and cached in `site`; with profiling off nothing is looked up.
+     * @throws std::invalid_argument when `name` is empty.
+     */
+    RegionScope(detail::CallSite& site, std::string_view name) : region_(nullptr), mode_(current_mode()) {
+        if (mode_ == detail::Mode::off) {
+            if (name.empty()) detail::throw_empty_name();
+            return;
+        }
+        region_ = site.region.load(std::memory_order_acquire);
+        if (region_ == nullptr) [[unlikely]] region_ = detail::resolve_site(site, name);
+        open();
     }
 
     /// @brief Closes the call: records its interval (or its count) on this thread's buffer.
@@ -66,6 +75,19 @@ public:
     Region* region() const noexcept { return region_; }
 
 private:
+    static detail::Mode current_mode() noexcept {
+#if defined(SCOPE_PROFILER_DISABLE)
+        return detail::Mode::off;  // compiled out: every scope is inert
+#else
+        return detail::current_mode();
+#endif
+    }
+
+    void open() noexcept {
+        detail::push_open(region_);
+        if (mode_ == detail::Mode::time) start_ = detail::now_ns();
+    }
+
     Region* region_;
     std::int64_t start_ = 0;
     detail::Mode mode_;

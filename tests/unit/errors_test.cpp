@@ -29,6 +29,7 @@ TEST_F(Errors, AnEmptyRegionNameThrowsInvalidArgumentWithTheReason) {
     expect_invalid_name([] { (void)sp::ProfileManager::profile_region(""); });
     expect_invalid_name([] { (void)sp::ProfileManager::region(""); });
     expect_invalid_name([] { (void)sp::ProfileManager::profile("", [] {}); });
+    expect_invalid_name([] { SCOPE_PROFILE_REGION(""); });
     EXPECT_TRUE(sp::ProfileManager::get_all_regions().empty());
 }
 

@@ -22,6 +22,7 @@ TEST(Modes, DisabledRecordsNothingAndListsNoRegion) {
 TEST(Modes, DisabledStillRejectsAnEmptyName) {
     sp::ProfileManager::setup({.profiling_activated = false, .flush_to_disk = false});
     EXPECT_THROW((void)sp::ProfileManager::profile_region(""), std::invalid_argument);
+    EXPECT_THROW({ SCOPE_PROFILE_REGION(""); }, std::invalid_argument);
 }
 
 TEST(Modes, CountOnlyCountsCallsAndKeepsNoTimestamps) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "scope_profiler/region.hpp"
@@ -71,6 +72,16 @@ struct ThreadCache {
     std::atomic<const Region*> open[kMaxTrackedDepth] = {};
 };
 extern thread_local constinit ThreadCache t_cache;
+
+/// A macro's call site: the region it names, found on the first pass that records.
+/// Constant-initialized, so a pass costs one load and no guard check.
+struct CallSite {
+    std::atomic<Region*> region{nullptr};
+};
+
+/// Looks up (creating if new) the region of a call site and caches it there.
+SCOPE_PROFILER_NOINLINE Region* resolve_site(CallSite& site, std::string_view name);
+[[noreturn]] SCOPE_PROFILER_NOINLINE void throw_empty_name();
 
 struct RegionAccess {
     static std::uint32_t id(const Region& r) noexcept { return r.id_; }
