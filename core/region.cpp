@@ -40,7 +40,8 @@ HostIntervals Region::get_intervals() const {
     }
     if (threads <= 1) return out;  // one thread records in completion order already
 
-    // Several threads: merge into one completion order (by end time, ties by thread).
+    // Several threads: merge into one completion order (by end time; equal end times keep the
+    // order in which the threads first used the region).
     std::vector<std::size_t> order(out.end_times.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {

@@ -30,6 +30,12 @@ struct Registry::Table {
 
 namespace {
 
+// A new session state: the next epoch with `mode` (under the registry mutex).
+void next_state(Mode mode) noexcept {
+    const std::uint32_t epoch = (g_state.state.load(std::memory_order_relaxed) >> 8) + 1;
+    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode), std::memory_order_release);
+}
+
 std::uint64_t hash_name(std::string_view name) noexcept { return std::hash<std::string_view>{}(name); }
 
 // Releases a thread's cache when the thread ends; the data it recorded stays with the regions.
@@ -139,8 +145,7 @@ void Registry::remove_thread(ThreadCache* cache) noexcept {
 void Registry::setup(const Config& config) {
     config.validate();
     std::lock_guard lock(mutex_);
-    g_state.mode.store(Mode::off, std::memory_order_relaxed);
-    g_state.epoch.fetch_add(1, std::memory_order_acq_rel);  // every thread's cache is stale now
+    next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
     for (const auto& region : regions_) {
         std::lock_guard region_lock(region->mutex_);
@@ -151,10 +156,14 @@ void Registry::setup(const Config& config) {
     config_ = config;
     set_up_ = true;
     finalized_ = false;
+#if defined(SCOPE_PROFILER_DISABLE)
+    const Mode mode = Mode::off;  // compiled out: the library never records
+#else
     const Mode mode = !config.profiling_activated ? Mode::off
                       : config.time_trace         ? Mode::time
                                                   : Mode::count;
-    g_state.mode.store(mode, std::memory_order_release);
+#endif
+    next_state(mode);
 }
 
 Config Registry::config() const {
@@ -205,8 +214,7 @@ void Registry::finalize(bool verbose) {
         return;
     }
     // From here on, scopes record nothing: those still open are dropped at their exit.
-    g_state.mode.store(Mode::off, std::memory_order_relaxed);
-    g_state.epoch.fetch_add(1, std::memory_order_acq_rel);
+    next_state(Mode::off);
     finalized_ = true;
     report_open_scopes();
 
@@ -240,18 +248,15 @@ void count_dropped(Region& region) noexcept {
     RegionAccess::dropped(region).fetch_add(1, std::memory_order_relaxed);
 }
 
-void record_slow(Region& region, std::int64_t start, std::int64_t end, bool timed) noexcept {
+void record_slow(Region& region, std::int64_t start, std::int64_t end,
+                 std::uint32_t state) noexcept {
+    // A call that started before the current setup() or finalize() belongs to no session.
+    if (!same_session(state)) return;
     ThreadCache& cache = t_cache;
     if (!cache.registered) register_thread();
-    const Mode mode = g_state.mode.load(std::memory_order_acquire);
-    // Off: before setup() or after finalize(). A mode that changed under an open scope means
-    // the call straddled setup(); neither belongs to the current session.
-    if (mode == Mode::off || (mode == Mode::time) != timed) return;
-
-    const std::uint32_t epoch = g_state.epoch.load(std::memory_order_acquire);
-    if (cache.epoch != epoch) {
+    if (cache.state != state) {
         std::fill_n(cache.slots, cache.n_slots, nullptr);
-        cache.epoch = epoch;
+        cache.state = state;
     }
     const std::uint32_t id = RegionAccess::id(region);
     if (id >= cache.n_slots) {
@@ -267,6 +272,7 @@ void record_slow(Region& region, std::int64_t start, std::int64_t end, bool time
         cache.slots = slots;
         cache.n_slots = size;
     }
+    const bool timed = mode_of(state) == Mode::time;
     ThreadRecorder*& slot = cache.slots[id];
     if (slot == nullptr) {
         slot = Registry::instance().attach(region, cache.thread_index, timed);

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_SAMPLES=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_SAMPLES=ON \
+  -DSCOPE_PROFILER_TESTS=OFF -DSCOPE_PROFILER_BENCH=OFF
 cmake --build build -j2 --target regions
 ./build/samples/regions/regions

@@ -33,8 +33,8 @@ public:
 
     /// @brief As above; a null `region` makes an inert scope.
     explicit RegionScope(Region* region) noexcept
-        : region_(region), mode_(region != nullptr ? current_mode() : detail::Mode::off) {
-        if (mode_ != detail::Mode::off) open();
+        : region_(region), state_(region != nullptr ? current_state() : 0) {
+        if (mode() != detail::Mode::off) open();
     }
 
     /**
@@ -42,8 +42,9 @@ public:
      * first pass that records and cached in `site`; with profiling off nothing is looked up.
      * @throws std::invalid_argument when `name` is empty.
      */
-    RegionScope(detail::CallSite& site, std::string_view name) : region_(nullptr), mode_(current_mode()) {
-        if (mode_ == detail::Mode::off) {
+    RegionScope(detail::CallSite& site, std::string_view name)
+        : region_(nullptr), state_(current_state()) {
+        if (mode() == detail::Mode::off) {
             if (name.empty()) detail::throw_empty_name();
             return;
         }
@@ -54,13 +55,14 @@ public:
 
     /// @brief Closes the call: records its interval (or its count) on this thread's buffer.
     ~RegionScope() {
-        if (mode_ == detail::Mode::time) {
+        const detail::Mode m = mode();
+        if (m == detail::Mode::time) {
             const std::int64_t end = detail::now_ns();
             detail::pop_open();
-            detail::record_time(*region_, start_, end);
-        } else if (mode_ == detail::Mode::count) {
+            detail::record_time(*region_, start_, end, state_);
+        } else if (m == detail::Mode::count) {
             detail::pop_open();
-            detail::record_count(*region_);
+            detail::record_count(*region_, state_);
         }
     }
 
@@ -75,22 +77,24 @@ public:
     Region* region() const noexcept { return region_; }
 
 private:
-    static detail::Mode current_mode() noexcept {
+    static std::uint32_t current_state() noexcept {
 #if defined(SCOPE_PROFILER_DISABLE)
-        return detail::Mode::off;  // compiled out: every scope is inert
+        return 0;  // compiled out: every scope is inert
 #else
-        return detail::current_mode();
+        return detail::current_state();
 #endif
     }
 
+    detail::Mode mode() const noexcept { return detail::mode_of(state_); }
+
     void open() noexcept {
         detail::push_open(region_);
-        if (mode_ == detail::Mode::time) start_ = detail::now_ns();
+        if (mode() == detail::Mode::time) start_ = detail::now_ns();
     }
 
     Region* region_;
     std::int64_t start_ = 0;
-    detail::Mode mode_;
+    std::uint32_t state_;  // the session this call started in (see detail::GlobalState)
 };
 
 }  // namespace scope_profiler

@@ -49,13 +49,27 @@ TEST(Modes, EachSessionRecordsInItsOwnMode) {
     EXPECT_EQ(calls_of("by_macro"), 0u);
 }
 
-TEST(Modes, AScopeThatStraddlesSetupIsNotCountedInTheNewSession) {
-    sp::ProfileManager::setup({.time_trace = false, .flush_to_disk = false});
-    {
-        auto r = sp::ProfileManager::profile_region("straddle");
-        sp::ProfileManager::setup({.flush_to_disk = false});  // a timed session
+TEST(Modes, ACallBelongsToTheSessionItStartedIn) {
+    // A scope open across setup() is dropped, whether or not the mode changes.
+    for (const bool time_trace : {false, true}) {
+        sp::ProfileManager::setup({.time_trace = time_trace, .flush_to_disk = false});
+        {
+            auto r = sp::ProfileManager::profile_region("straddle");
+            sp::ProfileManager::setup({.flush_to_disk = false});
+            auto inner = sp::ProfileManager::profile_region("straddle");  // this one is whole
+        }
+        EXPECT_EQ(calls_of("straddle"), 1u) << "time_trace=" << time_trace;
     }
-    EXPECT_EQ(calls_of("straddle"), 0u);
+    // Across finalize() and a new setup(), even after the thread recorded in the new session.
+    sp::ProfileManager::setup({.flush_to_disk = false});
+    {
+        SCOPE_PROFILE_REGION("old");
+        sp::ProfileManager::finalize(false);
+        sp::ProfileManager::setup({.flush_to_disk = false});
+        { SCOPE_PROFILE_REGION("old"); }
+    }
+    EXPECT_EQ(calls_of("old"), 1u);
+    EXPECT_EQ(sp::ProfileManager::get_region("old")->get_durations().size(), 1u);
 }
 
 }  // namespace

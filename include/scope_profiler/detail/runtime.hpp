@@ -23,13 +23,18 @@ namespace scope_profiler::detail {
 /// What every scope does, chosen once per session at setup() (and switched off at finalize()).
 enum class Mode : std::uint8_t { off = 0, count = 1, time = 2 };
 
-/// Read on every scope entry; written only by setup() and finalize().
+/// The session state every scope reads once on entry: `(epoch << 8) | mode`. The epoch is bumped
+/// by setup() and finalize(), so a scope can tell at exit whether its session is still the
+/// current one (a call belongs to the session it started in), and a thread's cache can tell
+/// whether it is stale. Written only by setup() and finalize().
 struct alignas(64) GlobalState {
-    std::atomic<Mode> mode{Mode::off};
-    /// Bumped by setup() and finalize(): thread caches from another epoch are stale.
-    std::atomic<std::uint32_t> epoch{1};
+    std::atomic<std::uint32_t> state{0};
 };
 extern constinit GlobalState g_state;
+
+inline std::uint32_t current_state() noexcept { return g_state.state.load(std::memory_order_relaxed); }
+inline constexpr Mode mode_of(std::uint32_t state) noexcept { return static_cast<Mode>(state & 0xffu); }
+inline Mode current_mode() noexcept { return mode_of(current_state()); }
 
 /// Timestamps in a block are written by one thread and published by `size` (release).
 /// A block is exactly 16 KiB, carved from 2 MiB chunks (core/block_pool.cpp).
@@ -65,7 +70,7 @@ inline constexpr std::uint32_t kMaxTrackedDepth = 32;
 struct ThreadCache {
     ThreadRecorder** slots = nullptr;
     std::uint32_t n_slots = 0;
-    std::uint32_t epoch = 0;  // the g_state.epoch the slots belong to
+    std::uint32_t state = 0;  // the session state (g_state) the slots belong to
     bool registered = false;
     std::int32_t thread_index = -1;
     std::atomic<std::uint32_t> depth{0};
@@ -94,24 +99,22 @@ inline std::int64_t now_ns() noexcept {
         .count();
 }
 
-inline Mode current_mode() noexcept { return g_state.mode.load(std::memory_order_relaxed); }
-
-// Out of line: first use of a region on a thread, a new epoch, a full block.
+// Out of line: first use of a region on a thread, a new session, a full block.
 SCOPE_PROFILER_NOINLINE void register_thread() noexcept;
 SCOPE_PROFILER_NOINLINE void record_slow(Region& region, std::int64_t start, std::int64_t end,
-                                         bool timed) noexcept;
+                                         std::uint32_t state) noexcept;
 SCOPE_PROFILER_NOINLINE void count_dropped(Region& region) noexcept;
 
-/// The recorder of `region` for this thread in the current epoch, or nullptr (slow path).
-inline ThreadRecorder* cached_recorder(const Region& region) noexcept {
+/// This thread's recorder of `region` for the session `state`, or nullptr (slow path).
+inline ThreadRecorder* cached_recorder(const Region& region, std::uint32_t state) noexcept {
     ThreadCache& cache = t_cache;
     const std::uint32_t id = RegionAccess::id(region);
-    if (id < cache.n_slots && cache.epoch == g_state.epoch.load(std::memory_order_relaxed))
-        [[likely]] {
-        return cache.slots[id];
-    }
+    if (id < cache.n_slots && cache.state == state) [[likely]] return cache.slots[id];
     return nullptr;
 }
+
+/// Whether the session a scope started in (`state`) is still the current one.
+inline bool same_session(std::uint32_t state) noexcept { return state == current_state(); }
 
 inline void bump_calls(ThreadRecorder* recorder) noexcept {
     // Only the owning thread writes: a load and a store, no read-modify-write.
@@ -135,19 +138,22 @@ inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int
     return true;
 }
 
-inline void record_time(Region& region, std::int64_t start, std::int64_t end) noexcept {
-    ThreadRecorder* recorder = cached_recorder(region);
-    if (recorder == nullptr) [[unlikely]] {
-        record_slow(region, start, end, true);
+/// Records a timed call that started in session `state`; a call that straddled setup() or
+/// finalize() belongs to no session and is dropped.
+inline void record_time(Region& region, std::int64_t start, std::int64_t end,
+                        std::uint32_t state) noexcept {
+    ThreadRecorder* recorder = cached_recorder(region, state);
+    if (recorder == nullptr || !same_session(state)) [[unlikely]] {
+        record_slow(region, start, end, state);
     } else if (!push_interval(recorder, start, end)) [[unlikely]] {
         count_dropped(region);
     }
 }
 
-inline void record_count(Region& region) noexcept {
-    ThreadRecorder* recorder = cached_recorder(region);
-    if (recorder == nullptr) [[unlikely]] {
-        record_slow(region, 0, 0, false);
+inline void record_count(Region& region, std::uint32_t state) noexcept {
+    ThreadRecorder* recorder = cached_recorder(region, state);
+    if (recorder == nullptr || !same_session(state)) [[unlikely]] {
+        record_slow(region, 0, 0, state);
         return;
     }
     bump_calls(recorder);
