@@ -9,6 +9,7 @@
 #include <string>
 
 #include "block_pool.hpp"
+#include "device_backend.hpp"
 #include "summary.hpp"
 
 namespace scope_profiler::detail {
@@ -31,9 +32,10 @@ struct Registry::Table {
 namespace {
 
 // A new session state: the next epoch with `mode` (under the registry mutex).
-void next_state(Mode mode) noexcept {
+void next_state(Mode mode, bool nvtx = false) noexcept {
     const std::uint32_t epoch = (g_state.state.load(std::memory_order_relaxed) >> 8) + 1;
-    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode), std::memory_order_release);
+    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxBit : 0u),
+                        std::memory_order_release);
 }
 
 std::uint64_t hash_name(std::string_view name) noexcept { return std::hash<std::string_view>{}(name); }
@@ -147,10 +149,14 @@ void Registry::setup(const Config& config) {
     std::lock_guard lock(mutex_);
     next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
+    device_on_setup();
     for (const auto& region : regions_) {
-        std::lock_guard region_lock(region->mutex_);
-        region->recorders_.clear();
-        region->dropped_.store(0, std::memory_order_relaxed);
+        {
+            std::lock_guard region_lock(region->mutex_);
+            region->recorders_.clear();
+            region->dropped_.store(0, std::memory_order_relaxed);
+        }
+        clear_device_data(*region);
     }
     listed_.clear();
     config_ = config;
@@ -163,7 +169,8 @@ void Registry::setup(const Config& config) {
                       : config.time_trace         ? Mode::time
                                                   : Mode::count;
 #endif
-    next_state(mode);
+    const bool nvtx = mode != Mode::off && config.use_nvtx && nvtx_prepare();
+    next_state(mode, nvtx);
 }
 
 Config Registry::config() const {
@@ -217,6 +224,11 @@ void Registry::finalize(bool verbose) {
     next_state(Mode::off);
     finalized_ = true;
     report_open_scopes();
+    resolve_device_intervals(true);  // every device scope that exited has finished by now
+    if (const std::uint64_t failed = device_intervals_failed(); failed > 0) {
+        std::cerr << "scope_profiler: warning: " << failed
+                  << " device intervals were lost to failing CUDA calls (reported above)\n";
+    }
 
     std::vector<RegionSummary> summaries;
     summaries.reserve(listed_.size());

@@ -41,6 +41,16 @@ RegionSummary summarize(const Region& region, bool timed) {
     summary.calls = region.num_calls();
     summary.timed = timed;
     if (timed) summary.host = region.host_stats();
+    summary.device_calls = region.num_device_calls();
+    if (timed && summary.device_calls > 0) {
+        const DeviceIntervals device = region.get_device_intervals(false);
+        std::vector<std::int64_t> durations(device.start_times.size());
+        for (std::size_t i = 0; i < durations.size(); ++i) {
+            durations[i] = device.end_times[i] - device.start_times[i];
+            summary.device_fallback += device.host_fallback[i];
+        }
+        summary.device = compute_stats(durations);
+    }
     return summary;
 }
 
@@ -63,6 +73,20 @@ void TextSummaryWriter::write(std::span<const RegionSummary> regions) {
             out_ << "  Min Time    : " << format_seconds(r.host.min * kSecondsPerNs) << " s\n";
             out_ << "  Max Time    : " << format_seconds(r.host.max * kSecondsPerNs) << " s\n";
             out_ << "  Std Dev     : " << format_seconds(r.host.stddev * kSecondsPerNs) << " s\n";
+        }
+        if (r.device_calls > 0) {
+            out_ << "  Device Calls: " << r.device_calls << '\n';
+        }
+        if (r.timed && r.device.count > 0) {
+            out_ << "  Device Time : " << format_seconds(r.device.total * kSecondsPerNs) << " s\n";
+            out_ << "  Device Avg  : " << format_seconds(r.device.mean * kSecondsPerNs) << " s\n";
+            out_ << "  Device Min  : " << format_seconds(r.device.min * kSecondsPerNs) << " s\n";
+            out_ << "  Device Max  : " << format_seconds(r.device.max * kSecondsPerNs) << " s\n";
+            out_ << "  Device Std  : " << format_seconds(r.device.stddev * kSecondsPerNs) << " s\n";
+            if (r.device_fallback > 0) {
+                out_ << "  Fallback    : " << r.device_fallback << " of " << r.device.count
+                     << " device intervals timed on the host (no GPU)\n";
+            }
         }
         out_ << "----------------------------------------\n";
     }

@@ -21,6 +21,9 @@ struct RegionSummary {
     std::uint64_t calls = 0;
     bool timed = true;  // false: the session counted calls only
     Stats host;
+    std::uint64_t device_calls = 0;
+    Stats device;                      // resolved device intervals
+    std::uint64_t device_fallback = 0;  // of those, timed on the host (no GPU)
 };
 
 RegionSummary summarize(const Region& region, bool timed);

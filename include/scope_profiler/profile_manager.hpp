@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scope_profiler/config.hpp"
+#include "scope_profiler/device_scope.hpp"
 #include "scope_profiler/region.hpp"
 #include "scope_profiler/scope.hpp"
 
@@ -123,6 +124,31 @@ public:
     /// @brief An RAII scope on a region handle: no name look-up at all.
     [[nodiscard]] static RegionScope profile_region(Region& region) noexcept {
         return RegionScope(region);
+    }
+
+    /**
+     * @brief A device scope: times on the GPU what `stream` executes until it goes out of scope.
+     *
+     * Host and device scopes of one name are one region. See DeviceScope and docs/cuda.md.
+     * \code
+     * {
+     *     auto r = sp::ProfileManager::profile_region("saxpy", stream);
+     *     saxpy<<<grid, block, 0, stream>>>(n, a, d_x, d_y);
+     * }
+     * \endcode
+     * @param stream a `cudaStream_t`: a user stream, `0` (legacy default) or `cudaStreamPerThread`.
+     * @throws std::invalid_argument when `name` is empty.
+     */
+    [[nodiscard]] static DeviceScope profile_region(std::string_view name, CUstream_st* stream) {
+        if (detail::current_mode() == detail::Mode::off && !name.empty()) {
+            return DeviceScope(nullptr, stream);
+        }
+        return DeviceScope(detail::region_for_scope(name), stream);
+    }
+
+    /// @brief A device scope on a region handle: no name look-up at all.
+    [[nodiscard]] static DeviceScope profile_region(Region& region, CUstream_st* stream) noexcept {
+        return DeviceScope(region, stream);
     }
 
     /**

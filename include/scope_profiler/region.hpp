@@ -16,6 +16,7 @@ namespace detail {
 struct ThreadRecorder;
 class Registry;
 struct RegionAccess;
+struct DeviceAccess;
 }  // namespace detail
 
 /// @brief Summary statistics of a set of durations, in nanoseconds (population standard deviation).
@@ -33,6 +34,14 @@ struct HostIntervals {
     std::vector<std::int64_t> start_times;  ///< ns, std::chrono::steady_clock
     std::vector<std::int64_t> end_times;    ///< ns, std::chrono::steady_clock
     std::vector<std::int32_t> thread_ids;   ///< the profiler's index of the recording thread
+};
+
+/// @brief Every resolved device interval of a region, as parallel arrays in device start order.
+struct DeviceIntervals {
+    std::vector<std::int64_t> start_times;  ///< ns on the host steady_clock timeline
+    std::vector<std::int64_t> end_times;    ///< ns on the host steady_clock timeline
+    std::vector<std::int64_t> stream_ids;   ///< an id per CUDA stream (cudaStreamGetId where known)
+    std::vector<std::uint8_t> host_fallback;  ///< 1 where no GPU timed the call (host timing instead)
 };
 
 /**
@@ -73,6 +82,19 @@ public:
     /// @brief Statistics of the buffered host durations (count, total, mean, min, max, std).
     Stats host_stats() const;
 
+    /// @brief Device scopes of this region that have exited in this session (resolved or not).
+    std::uint64_t num_device_calls() const noexcept;
+    /**
+     * @brief GPU durations (ns) of every device scope whose events have completed.
+     * @param wait first wait for the pending ones (synchronizes on their end events); without
+     *        it nothing blocks and scopes still running on the GPU are left out.
+     */
+    std::vector<std::int64_t> get_device_durations(bool wait = false) const;
+    /// @brief Start, end, stream and fallback flag of every completed device scope.
+    DeviceIntervals get_device_intervals(bool wait = false) const;
+    /// @brief Statistics of the completed device durations.
+    Stats device_stats(bool wait = false) const;
+
 private:
     friend class detail::Registry;
     friend struct detail::RegionAccess;
@@ -85,6 +107,11 @@ private:
     std::vector<std::unique_ptr<detail::ThreadRecorder>> recorders_;  // current session, one per thread
     std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
     std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)
+    mutable std::atomic<const void*> nvtx_{nullptr};  // this region's NVTX attributes, made once
+    mutable std::mutex device_mutex_;                 // guards device_
+    DeviceIntervals device_;                          // resolved device intervals, this session
+    std::atomic<std::uint64_t> device_calls_{0};      // device scopes exited, this session
+    friend struct detail::DeviceAccess;
 };
 
 }  // namespace scope_profiler

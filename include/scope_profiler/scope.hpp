@@ -16,6 +16,8 @@ namespace scope_profiler {
  *
  * The exit runs on every path out of the scope, exceptions included. A scope lives on the
  * stack of the thread that opened it: it cannot be copied, moved or allocated with `new`.
+ * With `use_nvtx` it also pushes an NVTX range (category "host") in the domain
+ * "scope_profiler", outside the timed interval.
  * With profiling off it stores nothing and costs a load and a branch; with
  * `SCOPE_PROFILER_DISABLE` defined it is inert and costs nothing.
  * \code
@@ -33,7 +35,7 @@ public:
 
     /// @brief As above; a null `region` makes an inert scope.
     explicit RegionScope(Region* region) noexcept
-        : region_(region), state_(region != nullptr ? current_state() : 0) {
+        : region_(region), state_(region != nullptr ? detail::scope_state() : 0) {
         if (mode() != detail::Mode::off) open();
     }
 
@@ -43,7 +45,7 @@ public:
      * @throws std::invalid_argument when `name` is empty.
      */
     RegionScope(detail::CallSite& site, std::string_view name)
-        : region_(nullptr), state_(current_state()) {
+        : region_(nullptr), state_(detail::scope_state()) {
         if (mode() == detail::Mode::off) {
             if (name.empty()) detail::throw_empty_name();
             return;
@@ -58,9 +60,11 @@ public:
         const detail::Mode m = mode();
         if (m == detail::Mode::time) {
             const std::int64_t end = detail::now_ns();
+            if (detail::nvtx_of(state_)) detail::nvtx_pop();
             detail::pop_open();
             detail::record_time(*region_, start_, end, state_);
         } else if (m == detail::Mode::count) {
+            if (detail::nvtx_of(state_)) detail::nvtx_pop();
             detail::pop_open();
             detail::record_count(*region_, state_);
         }
@@ -77,18 +81,11 @@ public:
     Region* region() const noexcept { return region_; }
 
 private:
-    static std::uint32_t current_state() noexcept {
-#if defined(SCOPE_PROFILER_DISABLE)
-        return 0;  // compiled out: every scope is inert
-#else
-        return detail::current_state();
-#endif
-    }
-
     detail::Mode mode() const noexcept { return detail::mode_of(state_); }
 
     void open() noexcept {
         detail::push_open(region_);
+        if (detail::nvtx_of(state_)) detail::nvtx_push(*region_, detail::NvtxCategory::host);
         if (mode() == detail::Mode::time) start_ = detail::now_ns();
     }
 

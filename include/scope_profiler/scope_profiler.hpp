@@ -25,7 +25,9 @@
  * Define `SCOPE_PROFILER_DISABLE` (CMake option of the same name) to compile the macros out.
  */
 
+#include "scope_profiler/color.hpp"
 #include "scope_profiler/config.hpp"
+#include "scope_profiler/device_scope.hpp"
 #include "scope_profiler/macros.hpp"
 #include "scope_profiler/profile_manager.hpp"
 #include "scope_profiler/region.hpp"

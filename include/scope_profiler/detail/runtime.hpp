@@ -32,9 +32,31 @@ struct alignas(64) GlobalState {
 };
 extern constinit GlobalState g_state;
 
+/// Set in the session state when every scope also emits an NVTX range.
+inline constexpr std::uint32_t kNvtxBit = 4;
+
 inline std::uint32_t current_state() noexcept { return g_state.state.load(std::memory_order_relaxed); }
-inline constexpr Mode mode_of(std::uint32_t state) noexcept { return static_cast<Mode>(state & 0xffu); }
+inline constexpr Mode mode_of(std::uint32_t state) noexcept { return static_cast<Mode>(state & 3u); }
+inline constexpr bool nvtx_of(std::uint32_t state) noexcept { return (state & kNvtxBit) != 0; }
 inline Mode current_mode() noexcept { return mode_of(current_state()); }
+
+/// The state a new scope starts with: 0 (inert) where SCOPE_PROFILER_DISABLE compiles it out.
+inline std::uint32_t scope_state() noexcept {
+#if defined(SCOPE_PROFILER_DISABLE)
+    return 0;
+#else
+    return current_state();
+#endif
+}
+
+/// NVTX ranges in the domain "scope_profiler" (cuda/nvtx.cpp; no-ops in builds without NVTX).
+/// Category 1 is "host", 2 is "device". Each region's string and color are registered once.
+enum class NvtxCategory : std::uint32_t { host = 1, device = 2 };
+void nvtx_push(const Region& region, NvtxCategory category) noexcept;
+void nvtx_pop() noexcept;
+/// Makes the NVTX domain (once) and says whether this build emits NVTX; setup() calls it and
+/// sets kNvtxBit only when it returns true.
+bool nvtx_prepare() noexcept;
 
 /// Timestamps in a block are written by one thread and published by `size` (release).
 /// A block is exactly 16 KiB, carved from 2 MiB chunks (core/block_pool.cpp).
@@ -91,6 +113,7 @@ SCOPE_PROFILER_NOINLINE Region* resolve_site(CallSite& site, std::string_view na
 struct RegionAccess {
     static std::uint32_t id(const Region& r) noexcept { return r.id_; }
     static std::atomic<std::uint64_t>& dropped(Region& r) noexcept { return r.dropped_; }
+    static std::atomic<const void*>& nvtx(const Region& r) noexcept { return r.nvtx_; }
 };
 
 inline std::int64_t now_ns() noexcept {

@@ -1,0 +1,42 @@
+// The device backend where no GPU times anything: device scopes are timed on the host and marked
+// as host fallback. Used by builds without CUDA, and by the CUDA backend's factory when no device
+// is usable.
+#include <iostream>
+#include <mutex>
+
+#include "device_backend.hpp"
+
+namespace scope_profiler::detail {
+namespace {
+
+class HostFallbackBackend final : public DeviceBackend {
+public:
+    explicit HostFallbackBackend(std::string reason) : reason_(std::move(reason)) {}
+
+    DeviceStart begin(CUstream_st*, std::uint64_t&) noexcept override {
+        std::call_once(warned_, [this] {
+            std::cerr << "scope_profiler: warning: " << reason_
+                      << "; device scopes are timed on the host and marked as host fallback\n";
+        });
+        return DeviceStart::host_fallback;
+    }
+    void end(std::uint64_t, CUstream_st*) noexcept override {}
+    DevicePoll poll(std::uint64_t, bool, DeviceTimes&) noexcept override { return DevicePoll::failed; }
+    void discard(std::uint64_t) noexcept override {}
+    std::int64_t stream_id(CUstream_st* stream) noexcept override {
+        return static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(stream));
+    }
+    std::string description() const override { return "host fallback (" + reason_ + ")"; }
+
+private:
+    std::string reason_;
+    std::once_flag warned_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceBackend> make_host_fallback_backend(std::string reason) {
+    return std::make_unique<HostFallbackBackend>(std::move(reason));
+}
+
+}  // namespace scope_profiler::detail
