@@ -58,7 +58,7 @@ public:
     }
 
     void set_backend(std::unique_ptr<DeviceBackend> backend) {
-        std::scoped_lock lock(resolve_mutex_, backend_mutex_);
+        std::scoped_lock lock(resolve_mutex_, backend_mutex_);  // nullptr: the default, made when needed
         discard_pending_locked();
         backend_ = std::move(backend);
     }
