@@ -5,5 +5,10 @@ cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_SAMPLES=ON \
   -DSCOPE_PROFILER_TESTS=OFF -DSCOPE_PROFILER_BENCH=OFF
-cmake --build build -j2 --target regions
+cmake --build build -j2
 ./build/samples/regions/regions
+if [[ -x build/samples/cuda_saxpy/cuda_saxpy ]]; then
+  echo
+  echo "== samples/cuda_saxpy (device regions; on a machine without a GPU they fall back to host timing)"
+  ./build/samples/cuda_saxpy/cuda_saxpy
+fi

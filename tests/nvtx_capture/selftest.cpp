@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -135,22 +136,31 @@ TEST_F(WithInjection, SharedInstance) {
     void* linked = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     EXPECT_EQ(linked, by_path) << "linked: " << info.dli_fname << ", NVTX's: " << path;
 
-    // One copy of the library in the process.
+    // The file NVTX was told to load is the file the executable linked (by device and
+    // inode, so a symlink or another spelling of the path counts as the same), and the
+    // process maps it once.
+    struct stat want{};
+    struct stat got{};
+    ASSERT_EQ(stat(path, &want), 0);
+    ASSERT_EQ(stat(info.dli_fname, &got), 0);
+    EXPECT_TRUE(want.st_dev == got.st_dev && want.st_ino == got.st_ino)
+        << "linked: " << info.dli_fname << ", NVTX's: " << path;
     struct Count {
-        std::string base;
+        struct stat file;
         int n = 0;
-    } count{std::strrchr(path, '/') + 1};
+    } count{want};
     dl_iterate_phdr(
         [](dl_phdr_info* object, std::size_t, void* data) {
             auto* c = static_cast<Count*>(data);
-            const char* slash = std::strrchr(object->dlpi_name, '/');
-            if (c->base == (slash != nullptr ? slash + 1 : object->dlpi_name)) {
+            struct stat st{};
+            if (object->dlpi_name[0] != '\0' && stat(object->dlpi_name, &st) == 0 &&
+                st.st_dev == c->file.st_dev && st.st_ino == c->file.st_ino) {
                 ++c->n;
             }
             return 0;
         },
         &count);
-    EXPECT_EQ(count.n, 1) << count.base;
+    EXPECT_EQ(count.n, 1);
 
     // And the functional proof: NVTX called InitializeInjectionNvtx2 only in the copy it
     // dlopen()ed, and attached() of the linked copy saw it (SetUp); a call through NVTX
