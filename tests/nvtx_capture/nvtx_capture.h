@@ -30,6 +30,9 @@
 //     spelling of the path or a symlink to the file gives the same object. NVTX therefore
 //     calls InitializeInjectionNvtx2 in the very copy whose functions the test calls, and
 //     the functions below see what NVTX recorded. No dlsym is needed.
+//   * Every module that compiles NVTX in (the test, a library under test) has its own
+//     NVTX globals and initializes on its own first call; each gets the same loaded object,
+//     so InitializeInjectionNvtx2 may run once per module and all of them record here.
 //   * Without the variable, NVTX attaches nothing: attached() stays false, the NVTX calls
 //     are no-ops (nvtxDomainCreateA returns NULL) and nothing is recorded.
 //   * Call any NVTX function (nvtxInitialize(nullptr) does) before checking attached():
