@@ -170,7 +170,9 @@ TEST_F(WithInjection, SharedInstance) {
     ASSERT_EQ(recorded.size(), 1u);
     EXPECT_EQ(recorded[0].message, "shared");
 
-    dlclose(linked);
+    if (linked != nullptr) {
+        dlclose(linked);
+    }
     dlclose(by_path);
 }
 
