@@ -1,7 +1,10 @@
 // The device-timing pipeline behind the backend seam, with a fake GPU whose completion the test
 // controls: lazy resolution, many pairs in flight, out-of-order streams, host and device calls in
 // one region, sessions, graph capture and the no-GPU fallback.
+#include <atomic>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_device_backend.hpp"
@@ -154,6 +157,45 @@ TEST_F(Device, AFailedPairIsLostAndReportedAtFinalize) {
     const std::string err = ::testing::internal::GetCapturedStderr();
     EXPECT_NE(err.find("1 device intervals were lost"), std::string::npos) << err;
     EXPECT_EQ(sp::ProfileManager::get_region("broken")->get_device_durations().size(), 1u);
+}
+
+TEST_F(Device, ThreadsOnTheirOwnStreamsWhileAnotherThreadResolves) {
+    constexpr int kThreads = 4;
+    constexpr int kScopes = 2000;
+    sp::Region& region = sp::ProfileManager::region("threads");
+    std::atomic<bool> done{false};
+    std::thread resolver([&] {
+        while (!done) {
+            {  // the "GPU" finishes whatever has ended so far
+                std::lock_guard lock(gpu().mutex);
+                for (auto& [ticket, pair] : gpu().pairs) {
+                    if (pair.ended && !pair.complete) {
+                        pair.complete = true;
+                        pair.start = static_cast<std::int64_t>(ticket);
+                        pair.end = pair.start + 1;
+                    }
+                }
+            }
+            (void)region.get_device_durations(false);
+        }
+    });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&region, t] {
+            for (int i = 0; i < kScopes; ++i) sp::DeviceScope s(region, fake::stream(100 + t));
+        });
+    }
+    for (auto& t : threads) t.join();
+    done = true;
+    resolver.join();
+    EXPECT_EQ(region.num_calls(), static_cast<std::uint64_t>(kThreads * kScopes));
+    EXPECT_EQ(region.num_device_calls(), static_cast<std::uint64_t>(kThreads * kScopes));
+    const sp::DeviceIntervals iv = region.get_device_intervals(true);
+    ASSERT_EQ(iv.start_times.size(), static_cast<std::size_t>(kThreads * kScopes));
+    std::map<std::int64_t, int> per_stream;
+    for (const std::int64_t id : iv.stream_ids) ++per_stream[id];
+    EXPECT_EQ(per_stream.size(), static_cast<std::size_t>(kThreads));
+    for (const auto& [id, n] : per_stream) EXPECT_EQ(n, kScopes) << "stream " << id;
 }
 
 TEST(DeviceFallback, WithoutAGpuDeviceScopesAreHostTimedMarkedAndWarnedOnce) {

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Runs bench/device_bench and prints the device-overhead table (Markdown).
+
+    python3 bench/device_table.py build/bench/device_bench [--repetitions 7] [--require-gpu] [--strict]
+
+Every number is the median over the repetitions. Rows:
+  - host region with NVTX on (no tool attached) against the steady_clock-pair baseline (<= 1.2x);
+  - the CPU cost of an empty device scope against two raw cudaEventRecord (<= raw pair + 200 ns);
+  - resolution throughput of completed event pairs (>= 1,000,000 pairs/s).
+GPU rows print "skipped: no GPU" when the binary found no usable device.
+--require-gpu: exit 1 when a GPU row was skipped. --strict: exit 1 when a target is missed.
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+GPU_BENCHMARKS = ("BM_RawEventRecordPair", "BM_DeviceScope", "BM_ResolveThroughput")
+
+
+def run(binary, args):
+    proc = subprocess.run([binary, "--benchmark_format=json", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"device_table: {binary} exited with {proc.returncode}")
+    return json.loads(proc.stdout)["benchmarks"]
+
+
+def base(name):
+    return name.split("/")[0]
+
+
+def collect(rows):
+    """(medians by base name, skip messages by base name)."""
+    med, skipped = {}, {}
+    for r in rows:
+        name = base(r.get("run_name", r["name"]))
+        if r.get("error_occurred") or r.get("skipped"):
+            skipped[name] = r.get("error_message") or r.get("skip_message") or "skipped"
+        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median":
+            med[name] = r
+    return med, skipped
+
+
+def to_ns(row, field="real_time"):
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row.get("time_unit", "ns")]
+    return row[field] * scale
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("binary")
+    parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--min-time", default="0.3")
+    parser.add_argument("--require-gpu", action="store_true", help="fail when a GPU row was skipped")
+    parser.add_argument("--strict", action="store_true", help="fail when a target is missed")
+    a = parser.parse_args()
+
+    med, skipped = collect(run(a.binary, [
+        f"--benchmark_repetitions={a.repetitions}", f"--benchmark_min_time={a.min_time}",
+        "--benchmark_report_aggregates_only=true"]))
+
+    missing = [n for n in ("BM_Baseline_SteadyClockPair", "BM_HostRegion_NvtxOn", "BM_HostRegion_NvtxOff")
+               if n not in med]
+    if missing:
+        raise SystemExit(f"device_table: no result for {', '.join(missing)}")
+
+    def gpu_skip(name):
+        if name in med:
+            return None
+        msg = skipped.get(name, "no result")
+        return "skipped: no GPU" if "no usable CUDA device" in msg else f"skipped: {msg}"
+
+    base_ns = to_ns(med["BM_Baseline_SteadyClockPair"])
+    off_ns = to_ns(med["BM_HostRegion_NvtxOff"])
+    on_ns = to_ns(med["BM_HostRegion_NvtxOn"])
+    missed, gpu_skipped = [], []
+
+    print("| case | median | ratio / difference | target | met |")
+    print("|---|---:|---:|---|---|")
+    print(f"| baseline: two steady_clock::now() | {base_ns:.2f} ns | 1.000 x | | |")
+    print(f"| host region, cached Region&, NVTX off | {off_ns:.2f} ns | {off_ns / base_ns:.3f} x | | |")
+    ok = on_ns / base_ns <= 1.2
+    missed += [] if ok else ["host region with NVTX on"]
+    print(f"| host region, cached Region&, NVTX on (no tool) | {on_ns:.2f} ns | {on_ns / base_ns:.3f} x "
+          f"| <= 1.2 x baseline | {'yes' if ok else 'NO'} |")
+
+    raw_skip, scope_skip = gpu_skip("BM_RawEventRecordPair"), gpu_skip("BM_DeviceScope")
+    if raw_skip:
+        gpu_skipped.append("BM_RawEventRecordPair")
+        print(f"| raw pair: 2 x cudaEventRecord | {raw_skip} | | | |")
+    else:
+        print(f"| raw pair: 2 x cudaEventRecord | {to_ns(med['BM_RawEventRecordPair']):.1f} ns | | | |")
+    if scope_skip or raw_skip:
+        if scope_skip:
+            gpu_skipped.append("BM_DeviceScope")
+        print(f"| empty device scope (CPU cost) | {scope_skip or raw_skip} | | <= raw pair + 200 ns | |")
+    else:
+        raw_ns, scope_ns = to_ns(med["BM_RawEventRecordPair"]), to_ns(med["BM_DeviceScope"])
+        ok = scope_ns <= raw_ns + 200.0
+        missed += [] if ok else ["device scope CPU cost"]
+        print(f"| empty device scope (CPU cost) | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw pair "
+              f"| <= raw pair + 200 ns | {'yes' if ok else 'NO'} |")
+
+    resolve_skip = gpu_skip("BM_ResolveThroughput")
+    if resolve_skip:
+        gpu_skipped.append("BM_ResolveThroughput")
+        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs) | {resolve_skip} "
+              f"| | >= 1,000,000 pairs/s | |")
+    else:
+        r = med["BM_ResolveThroughput"]
+        rate = r.get("items_per_second", 0.0)
+        ok = rate >= 1e6
+        missed += [] if ok else ["resolution throughput"]
+        note = ""
+        if r.get("watchdog_fired", 0):
+            note = f" (recording blocked: {r.get('pairs_per_call', 0):.0f} pairs pending per call)"
+        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs) "
+              f"| {rate:,.0f} pairs/s{note} | {1e9 / rate if rate else float('inf'):.0f} ns per pair "
+              f"| >= 1,000,000 pairs/s | {'yes' if ok else 'NO'} |")
+
+    if missed:
+        print(f"\ntargets missed: {', '.join(missed)}")
+    status = 0
+    if gpu_skipped and a.require_gpu:
+        print(f"\nGPU benchmarks skipped ({', '.join(gpu_skipped)}) but --require-gpu was given", file=sys.stderr)
+        status = 1
+    if missed and a.strict:
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
