@@ -62,27 +62,33 @@ std::string format_seconds(double seconds) {
     return text;
 }
 
-void TextSummaryWriter::write(std::span<const RegionSummary> regions) {
+namespace {
+
+// One block of five lines: total, mean, min, max and standard deviation, in seconds.
+void write_stats(std::ostream& out, const char* const (&labels)[5], const Stats& stats) {
     constexpr double kSecondsPerNs = 1e-9;
+    const double values[5] = {static_cast<double>(stats.total), stats.mean,
+                              static_cast<double>(stats.min), static_cast<double>(stats.max),
+                              stats.stddev};
+    for (int i = 0; i < 5; ++i) out << labels[i] << format_seconds(values[i] * kSecondsPerNs) << " s\n";
+}
+
+// The Python library's labels for host intervals, and ours for device intervals beside them.
+constexpr const char* kHostLabels[5] = {"  Total Time  : ", "  Avg Time    : ", "  Min Time    : ",
+                                        "  Max Time    : ", "  Std Dev     : "};
+constexpr const char* kDeviceLabels[5] = {"  Device Time : ", "  Device Avg  : ", "  Device Min  : ",
+                                          "  Device Max  : ", "  Device Std  : "};
+
+}  // namespace
+
+void TextSummaryWriter::write(std::span<const RegionSummary> regions) {
     for (const RegionSummary& r : regions) {
         out_ << "Region: " << r.name << '\n';
         out_ << "  Total Calls : " << r.calls << '\n';
-        if (r.timed && r.host.count > 0) {
-            out_ << "  Total Time  : " << format_seconds(r.host.total * kSecondsPerNs) << " s\n";
-            out_ << "  Avg Time    : " << format_seconds(r.host.mean * kSecondsPerNs) << " s\n";
-            out_ << "  Min Time    : " << format_seconds(r.host.min * kSecondsPerNs) << " s\n";
-            out_ << "  Max Time    : " << format_seconds(r.host.max * kSecondsPerNs) << " s\n";
-            out_ << "  Std Dev     : " << format_seconds(r.host.stddev * kSecondsPerNs) << " s\n";
-        }
-        if (r.device_calls > 0) {
-            out_ << "  Device Calls: " << r.device_calls << '\n';
-        }
+        if (r.timed && r.host.count > 0) write_stats(out_, kHostLabels, r.host);
+        if (r.device_calls > 0) out_ << "  Device Calls: " << r.device_calls << '\n';
         if (r.timed && r.device.count > 0) {
-            out_ << "  Device Time : " << format_seconds(r.device.total * kSecondsPerNs) << " s\n";
-            out_ << "  Device Avg  : " << format_seconds(r.device.mean * kSecondsPerNs) << " s\n";
-            out_ << "  Device Min  : " << format_seconds(r.device.min * kSecondsPerNs) << " s\n";
-            out_ << "  Device Max  : " << format_seconds(r.device.max * kSecondsPerNs) << " s\n";
-            out_ << "  Device Std  : " << format_seconds(r.device.stddev * kSecondsPerNs) << " s\n";
+            write_stats(out_, kDeviceLabels, r.device);
             if (r.device_fallback > 0) {
                 out_ << "  Fallback    : " << r.device_fallback << " of " << r.device.count
                      << " device intervals timed on the host (no GPU)\n";
