@@ -71,15 +71,18 @@ public:
             poll_now = ++since_poll_ >= kPollEvery;
             if (poll_now) since_poll_ = 0;
         }
-        if (poll_now) resolve(false);
+        if (poll_now) resolve(false, true);
     }
 
-    void resolve(bool wait) {
+    /// `opportunistic`: the lazy pass of a scope's exit, which skips (rather than waits) when
+    /// another thread is resolving. A query waits for that thread, so it sees every interval
+    /// that had completed when it was asked.
+    void resolve(bool wait, bool opportunistic = false) {
         std::unique_lock resolving(resolve_mutex_, std::defer_lock);
-        if (wait) {
+        if (!opportunistic) {
             resolving.lock();
         } else if (!resolving.try_lock()) {
-            return;  // another thread is resolving: nothing here waits for it
+            return;
         }
         std::deque<Pending> mine;
         {
@@ -87,6 +90,7 @@ public:
             mine.swap(pending_);
         }
         DeviceBackend& b = backend();
+        b.begin_resolution();
         std::deque<Pending> unresolved;
         // A stream runs its work in order: once one of its pairs is still running, its later ones
         // are too, so they are not even queried (a long backlog costs one query per stream).
@@ -110,6 +114,7 @@ public:
                     break;
             }
         }
+        b.end_resolution();
         if (!unresolved.empty()) {
             std::lock_guard lock(pending_mutex_);
             pending_.insert(pending_.begin(), unresolved.begin(), unresolved.end());

@@ -48,6 +48,11 @@ public:
     virtual std::int64_t stream_id(CUstream_st* stream) noexcept = 0;
     /// One line for messages and the file's metadata, e.g. "CUDA events on NVIDIA H100".
     virtual std::string description() const = 0;
+    /// Bracket a resolution pass (one thread polls many pairs in between). The CUDA backend
+    /// switches the thread to relaxed stream-capture mode here, so its event queries cannot
+    /// invalidate a global-mode graph capture running on another thread.
+    virtual void begin_resolution() noexcept {}
+    virtual void end_resolution() noexcept {}
 };
 
 /// The backend of this build: CUDA events where built with CUDA, else host fallback.

@@ -91,7 +91,7 @@ void TextSummaryWriter::write(std::span<const RegionSummary> regions) {
             write_stats(out_, kDeviceLabels, r.device);
             if (r.device_fallback > 0) {
                 out_ << "  Fallback    : " << r.device_fallback << " of " << r.device.count
-                     << " device intervals timed on the host (no GPU)\n";
+                     << " device intervals timed on the host (no device timing)\n";
             }
         }
         out_ << "----------------------------------------\n";

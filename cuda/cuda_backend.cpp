@@ -115,7 +115,6 @@ public:
         float offset_ms = 0.0f;
         cudaError_t placed = cudaEventElapsedTime(&offset_ms, pair->anchor->event, pair->start);
         if (placed == cudaErrorNotReady) {  // the anchor is still queued (rare): wait or retry
-            (void)cudaGetLastError();
             if (!wait) return DevicePoll::pending;
             if (!SCOPE_PROFILER_CUDA_OK(cudaEventSynchronize(pair->anchor->event))) return fail(pair);
             placed = cudaEventElapsedTime(&offset_ms, pair->anchor->event, pair->start);
@@ -145,14 +144,32 @@ public:
 
     std::string description() const override { return description_; }
 
+    void begin_resolution() noexcept override { relax_capture_mode(); }
+    void end_resolution() noexcept override { restore_capture_mode(); }
+
 private:
+    // cudaEventQuery, cudaEventSynchronize and cudaEventCreate are "potentially unsafe" calls
+    // while another thread captures a graph in cudaStreamCaptureModeGlobal: made in that mode
+    // they would invalidate the capture. Relaxed mode is what CUDA offers libraries for this.
+    static void relax_capture_mode() noexcept {
+        t_saved_mode = cudaStreamCaptureModeRelaxed;
+        if (cudaThreadExchangeStreamCaptureMode(&t_saved_mode) != cudaSuccess) {
+            t_saved_mode = cudaStreamCaptureModeGlobal;
+        }
+    }
+    static void restore_capture_mode() noexcept { (void)cudaThreadExchangeStreamCaptureMode(&t_saved_mode); }
+    static inline thread_local cudaStreamCaptureMode t_saved_mode = cudaStreamCaptureModeGlobal;
+
     // A pair of events of `device`, anchored to a recent anchor; nullptr when CUDA failed.
     Pair* take_pair(int device) noexcept {
+        relax_capture_mode();  // may create events and a stream (see relax_capture_mode)
+        Pair* pair = nullptr;
         try {
-            return take_pair_or_throw(device);
+            pair = take_pair_or_throw(device);
         } catch (...) {  // out of memory
-            return nullptr;
         }
+        restore_capture_mode();
+        return pair;
     }
 
     Pair* take_pair_or_throw(int device) {
@@ -257,8 +274,9 @@ std::unique_ptr<DeviceBackend> make_default_device_backend() {
     if (cudaGetDevice(&device) == cudaSuccess &&
         cudaGetDeviceProperties(&properties, device) == cudaSuccess) {
         name = properties.name;
+    } else {
+        (void)cudaGetLastError();  // our call failed: do not leave its error for the user's check
     }
-    (void)cudaGetLastError();
     return std::make_unique<CudaBackend>("CUDA events on " + name);
 }
 
