@@ -5,7 +5,8 @@
 #include <iostream>
 #include <mutex>
 #include <numeric>
-#include <unordered_set>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "device_backend.hpp"
@@ -42,11 +43,21 @@ namespace {
 struct Pending {
     Region* region;
     std::uint64_t ticket;
-    CUstream_st* stream;
 };
 
+// Work on one stream runs in order, so pairs wait in one queue per stream and a pass queries
+// only the oldest pair of each queue until it finds one still running: a long backlog costs one
+// query per stream, not one per pair. cudaStreamPerThread (and a null stream under per-thread
+// default streams) is one handle for many streams, so those queues are also keyed by thread.
+using StreamKey = std::pair<CUstream_st*, std::int32_t>;
+
+StreamKey stream_key(CUstream_st* stream) noexcept {
+    const auto handle = reinterpret_cast<std::uintptr_t>(stream);
+    return {stream, handle <= 2 ? t_cache.thread_index : -1};
+}
+
 // Resolve this often, counted in submitted pairs, so pending pairs and their events stay few
-// even if nobody asks (each poll is a cudaEventQuery per pair, and never waits).
+// even if nobody asks (each lazy pass queries the oldest pair of each stream and never waits).
 constexpr std::size_t kPollEvery = 256;
 
 class Pipeline {
@@ -67,7 +78,7 @@ public:
         bool poll_now = false;
         {
             std::lock_guard lock(pending_mutex_);
-            pending_.push_back({&region, ticket, stream});
+            pending_[stream_key(stream)].push_back({&region, ticket});
             poll_now = ++since_poll_ >= kPollEvery;
             if (poll_now) since_poll_ = 0;
         }
@@ -84,41 +95,40 @@ public:
         } else if (!resolving.try_lock()) {
             return;
         }
-        std::deque<Pending> mine;
+        std::vector<StreamKey> keys;
         {
             std::lock_guard lock(pending_mutex_);
-            mine.swap(pending_);
+            keys.reserve(pending_.size());
+            for (const auto& [key, queue] : pending_) keys.push_back(key);
         }
         DeviceBackend& b = backend();
         b.begin_resolution();
-        std::deque<Pending> unresolved;
-        // A stream runs its work in order: once one of its pairs is still running, its later ones
-        // are too, so they are not even queried (a long backlog costs one query per stream).
-        std::unordered_set<CUstream_st*> running;
-        for (const Pending& p : mine) {
-            if (!wait && running.count(p.stream) != 0) {
-                unresolved.push_back(p);
-                continue;
-            }
-            DeviceTimes t;
-            switch (b.poll(p.ticket, wait, t)) {
-                case DevicePoll::done:
-                    DeviceAccess::add(*p.region, t, false);
-                    break;
-                case DevicePoll::failed:
+        for (const StreamKey& key : keys) {
+            // Only this (single) resolver pops; exits only push at the back. The oldest pair is
+            // copied out under the lock and polled without it, so exits never wait for CUDA.
+            for (;;) {
+                Pending oldest{};
+                {
+                    std::lock_guard lock(pending_mutex_);
+                    auto found = pending_.find(key);
+                    if (found == pending_.end() || found->second.empty()) break;
+                    oldest = found->second.front();
+                }
+                DeviceTimes t;
+                const DevicePoll result = b.poll(oldest.ticket, wait, t);
+                if (result == DevicePoll::pending) break;  // the rest of this stream is behind it
+                if (result == DevicePoll::done) {
+                    DeviceAccess::add(*oldest.region, t, false);
+                } else {
                     ++failed_;
-                    break;
-                case DevicePoll::pending:
-                    running.insert(p.stream);
-                    unresolved.push_back(p);
-                    break;
+                }
+                std::lock_guard lock(pending_mutex_);
+                auto found = pending_.find(key);
+                found->second.pop_front();
+                if (found->second.empty()) pending_.erase(found);
             }
         }
         b.end_resolution();
-        if (!unresolved.empty()) {
-            std::lock_guard lock(pending_mutex_);
-            pending_.insert(pending_.begin(), unresolved.begin(), unresolved.end());
-        }
     }
 
     void on_setup() {
@@ -131,14 +141,16 @@ public:
 
 private:
     void discard_pending_locked() {
-        std::deque<Pending> old;
+        std::map<StreamKey, std::deque<Pending>> old;
         {
             std::lock_guard lock(pending_mutex_);
             old.swap(pending_);
             since_poll_ = 0;
         }
         if (backend_) {
-            for (const Pending& p : old) backend_->discard(p.ticket);
+            for (const auto& [key, queue] : old) {
+                for (const Pending& p : queue) backend_->discard(p.ticket);
+            }
         }
     }
 
@@ -146,7 +158,7 @@ private:
     std::mutex pending_mutex_;  // taken by every device scope's exit, briefly
     std::mutex backend_mutex_;
     std::unique_ptr<DeviceBackend> backend_;
-    std::deque<Pending> pending_;
+    std::map<StreamKey, std::deque<Pending>> pending_;  // oldest first, per stream
     std::size_t since_poll_ = 0;
     std::uint64_t failed_ = 0;  // resolve_mutex_
 };

@@ -98,6 +98,15 @@ public:
 
     void end(std::uint64_t ticket, CUstream_st* stream) noexcept override {
         Pair* pair = reinterpret_cast<Pair*>(ticket);
+        // A capture may have begun on this stream since the scope opened: an event recorded
+        // now would become part of the graph. The pair is given up instead (counted as lost).
+        cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+        const cudaError_t status = cudaStreamIsCapturing(stream, &capture);
+        if (status != cudaSuccess || capture != cudaStreamCaptureStatusNone) {
+            if (status == cudaErrorStreamCaptureImplicit) (void)cudaGetLastError();
+            pair->end_failed = true;
+            return;
+        }
         pair->end_failed = !SCOPE_PROFILER_CUDA_OK(cudaEventRecord(pair->end, stream));
     }
 
@@ -162,15 +171,18 @@ private:
 
     // A pair of events of `device`, anchored to a recent anchor; nullptr when CUDA failed.
     Pair* take_pair(int device) noexcept {
-        relax_capture_mode();  // may create events and a stream (see relax_capture_mode)
-        Pair* pair = nullptr;
         try {
-            pair = take_pair_or_throw(device);
+            return take_pair_or_throw(device);
         } catch (...) {  // out of memory
+            return nullptr;
         }
-        restore_capture_mode();
-        return pair;
     }
+
+    // Relaxed capture mode for the life of the object (creating events and streams).
+    struct RelaxedCapture {
+        RelaxedCapture() noexcept { relax_capture_mode(); }
+        ~RelaxedCapture() { restore_capture_mode(); }
+    };
 
     Pair* take_pair_or_throw(int device) {
         std::lock_guard lock(mutex_);
@@ -183,6 +195,7 @@ private:
             pair = state.free_pairs.back();
             state.free_pairs.pop_back();
         } else {  // the pool grows instead of waiting for a pair to come back
+            const RelaxedCapture relaxed;
             auto made = std::make_unique<Pair>();
             made->device = device;
             if (!SCOPE_PROFILER_CUDA_OK(cudaEventCreate(&made->start))) return nullptr;
@@ -203,9 +216,16 @@ private:
     bool refresh_anchor(DeviceState& state) {
         const std::int64_t now = now_ns();
         if (state.anchor != nullptr && now - state.anchor->host_ns < kReanchorNs) return true;
-        if (state.anchor_stream == nullptr &&
-            !SCOPE_PROFILER_CUDA_OK(cudaStreamCreateWithFlags(&state.anchor_stream, cudaStreamNonBlocking))) {
-            return false;
+        const RelaxedCapture relaxed;
+        if (state.anchor_stream == nullptr) {
+            // The highest priority, so the anchor is stamped ahead of queued work where the
+            // hardware queues are shared.
+            int least = 0, greatest = 0;
+            if (!SCOPE_PROFILER_CUDA_OK(cudaDeviceGetStreamPriorityRange(&least, &greatest)) ||
+                !SCOPE_PROFILER_CUDA_OK(cudaStreamCreateWithPriority(&state.anchor_stream,
+                                                                     cudaStreamNonBlocking, greatest))) {
+                return false;
+            }
         }
         Anchor* anchor = nullptr;
         if (!state.free_anchors.empty()) {
