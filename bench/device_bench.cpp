@@ -18,6 +18,8 @@
 
 #include <scope_profiler/scope_profiler.hpp>
 
+#include "baseline.hpp"
+
 namespace sp = scope_profiler;
 
 namespace {
@@ -55,15 +57,6 @@ const sp::Config kNvtxOn{.flush_to_disk = false, .use_nvtx = true};
 const sp::Config kNvtxOff{.flush_to_disk = false, .use_nvtx = false};
 
 // ---- host: must run without a GPU ----
-
-void BM_Baseline_SteadyClockPair(benchmark::State& state) {
-    for (auto _ : state) {
-        auto a = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(a);
-        auto b = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(b);
-    }
-}
 
 void host_region(benchmark::State& state, const sp::Config& config, const char* name) {
     sp::ProfileManager::setup(config);

@@ -45,6 +45,7 @@ def main():
     rows = [
         ("baseline: two steady_clock::now()", base1, None, ""),
         ("cached handle (Region& + RegionScope)", ns("BM_Handle/real_time/threads:1"), 1.15, "x"),
+        ("cached handle, NVTX on (no tool attached)", ns("BM_Handle_Nvtx"), 1.2, "x"),
         ("SCOPE_PROFILE_REGION (handle cached per call site)", ns("BM_Macro"), 1.15, "x"),
         ("profile() wrapper", ns("BM_Wrapper"), 1.15, "x"),
         ("profile_region(\"name\"), 1000 other regions", ns("BM_ByName/real_time/threads:1"), 1.4, "x"),

@@ -1,0 +1,15 @@
+#pragma once
+// The baseline every overhead ratio is taken against, measured in the same run: a bare pair of
+// steady_clock reads, the two clock reads any timed region needs.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+
+inline void BM_Baseline_SteadyClockPair(benchmark::State& state) {
+    for (auto _ : state) {
+        auto a = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(a);
+        auto b = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(b);
+    }
+}
