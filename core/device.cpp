@@ -12,6 +12,7 @@
 #include "device_backend.hpp"
 #include "registry.hpp"
 #include "scope_profiler/device_scope.hpp"
+#include "stats.hpp"
 #include "summary.hpp"
 
 namespace scope_profiler::detail {

@@ -4,6 +4,7 @@
 
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
+#include "stats.hpp"
 #include "summary.hpp"
 
 namespace scope_profiler {

@@ -1,39 +1,14 @@
 #include "summary.hpp"
 
+#include <cstdio>
+
+#include "stats.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
 namespace scope_profiler::detail {
-
-Stats compute_stats(std::span<const std::int64_t> durations) {
-    Stats stats;
-    stats.count = durations.size();
-    if (durations.empty()) return stats;
-    // Exact integer total; a 128-bit accumulator cannot overflow for any count of int64 values
-    // that fits in memory.
-    __int128 total = 0;
-    std::int64_t lo = durations.front();
-    std::int64_t hi = durations.front();
-    for (const std::int64_t d : durations) {
-        total += d;
-        lo = std::min(lo, d);
-        hi = std::max(hi, d);
-    }
-    const long double mean = static_cast<long double>(total) / durations.size();
-    long double squares = 0;  // second pass about the mean: no cancellation
-    for (const std::int64_t d : durations) {
-        const long double delta = static_cast<long double>(d) - mean;
-        squares += delta * delta;
-    }
-    stats.total = static_cast<std::int64_t>(
-        std::clamp<__int128>(total, INT64_MIN, INT64_MAX));  // saturates past 292 years
-    stats.mean = static_cast<double>(mean);
-    stats.min = lo;
-    stats.max = hi;
-    stats.stddev = static_cast<double>(std::sqrt(squares / durations.size()));
-    return stats;
-}
 
 RegionSummary summarize(const Region& region, bool timed) {
     RegionSummary summary;
@@ -64,20 +39,23 @@ std::string format_seconds(double seconds) {
 
 namespace {
 
-// One block of five lines: total, mean, min, max and standard deviation, in seconds.
-void write_stats(std::ostream& out, const char* const (&labels)[5], const Stats& stats) {
-    constexpr double kSecondsPerNs = 1e-9;
-    const double values[5] = {static_cast<double>(stats.total), stats.mean,
+// One block of lines: total, mean, min, max, standard deviation and percentiles, in seconds.
+void write_stats(std::ostream& out, const char* const (&labels)[8], const Stats& stats) {
+    constexpr double kNsPerSecond = 1e9;  // divided, as Python's x / 1e9: 1.95e9 ns prints 1.95
+    const double values[8] = {static_cast<double>(stats.total), stats.mean,
                               static_cast<double>(stats.min), static_cast<double>(stats.max),
-                              stats.stddev};
-    for (int i = 0; i < 5; ++i) out << labels[i] << format_seconds(values[i] * kSecondsPerNs) << " s\n";
+                              stats.stddev, stats.p50, stats.p95, stats.p99};
+    for (int i = 0; i < 8; ++i) out << labels[i] << format_seconds(values[i] / kNsPerSecond) << " s\n";
 }
 
-// The Python library's labels for host intervals, and ours for device intervals beside them.
-constexpr const char* kHostLabels[5] = {"  Total Time  : ", "  Avg Time    : ", "  Min Time    : ",
-                                        "  Max Time    : ", "  Std Dev     : "};
-constexpr const char* kDeviceLabels[5] = {"  Device Time : ", "  Device Avg  : ", "  Device Min  : ",
-                                          "  Device Max  : ", "  Device Std  : "};
+// The Python library's labels for host intervals (the percentiles are ours), and ours for the
+// device intervals beside them.
+constexpr const char* kHostLabels[8] = {"  Total Time  : ", "  Avg Time    : ", "  Min Time    : ",
+                                        "  Max Time    : ", "  Std Dev     : ", "  P50 Time    : ",
+                                        "  P95 Time    : ", "  P99 Time    : "};
+constexpr const char* kDeviceLabels[8] = {"  Device Time : ", "  Device Avg  : ", "  Device Min  : ",
+                                          "  Device Max  : ", "  Device Std  : ", "  Device P50  : ",
+                                          "  Device P95  : ", "  Device P99  : "};
 
 }  // namespace
 
@@ -90,8 +68,11 @@ void TextSummaryWriter::write(std::span<const RegionSummary> regions) {
         if (r.timed && r.device.count > 0) {
             write_stats(out_, kDeviceLabels, r.device);
             if (r.device_fallback > 0) {
-                out_ << "  Fallback    : " << r.device_fallback << " of " << r.device.count
-                     << " device intervals timed on the host (no device timing)\n";
+                char share[32];
+                std::snprintf(share, sizeof share, "%.1f%%",
+                              100.0 * static_cast<double>(r.device_fallback) / static_cast<double>(r.device.count));
+                out_ << "  Fallback    : " << r.device_fallback << " of " << r.device.count << " (" << share
+                     << ") device intervals timed on the host (no device timing)\n";
             }
         }
         out_ << "----------------------------------------\n";

@@ -12,9 +12,6 @@
 
 namespace scope_profiler::detail {
 
-/// Count, total, mean, min, max and population standard deviation of `durations` (ns).
-Stats compute_stats(std::span<const std::int64_t> durations);
-
 /// What the end-of-run writers need to know of one region.
 struct RegionSummary {
     std::string name;

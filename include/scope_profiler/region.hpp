@@ -19,14 +19,23 @@ struct RegionAccess;
 struct DeviceAccess;
 }  // namespace detail
 
-/// @brief Summary statistics of a set of durations, in nanoseconds (population standard deviation).
+/**
+ * @brief Statistics of a set of durations, in nanoseconds.
+ *
+ * The standard deviation is the population one (numpy's default, ddof = 0); the percentiles
+ * interpolate linearly between the two nearest ranks (numpy's default method). All fields are 0
+ * when `count` is 0. Percentiles are exact while every interval is in memory (docs/statistics.md).
+ */
 struct Stats {
     std::uint64_t count = 0;  ///< intervals summarized
-    std::int64_t total = 0;   ///< sum of durations
-    double mean = 0.0;        ///< total / count (0 when count is 0)
-    std::int64_t min = 0;     ///< shortest duration (0 when count is 0)
-    std::int64_t max = 0;     ///< longest duration (0 when count is 0)
-    double stddev = 0.0;      ///< population standard deviation, as numpy's default (ddof = 0)
+    std::int64_t total = 0;   ///< sum of durations (saturates at INT64_MAX, 292 years)
+    double mean = 0.0;        ///< total / count
+    std::int64_t min = 0;     ///< shortest duration
+    std::int64_t max = 0;     ///< longest duration
+    double stddev = 0.0;      ///< population standard deviation
+    double p50 = 0.0;         ///< median
+    double p95 = 0.0;         ///< 95th percentile
+    double p99 = 0.0;         ///< 99th percentile
 };
 
 /// @brief Every buffered host interval of a region, as parallel arrays in completion order.
@@ -79,7 +88,7 @@ public:
     /// @brief Starts, ends and threads of the buffered calls in one consistent snapshot.
     HostIntervals get_intervals() const;
 
-    /// @brief Statistics of the buffered host durations (count, total, mean, min, max, std).
+    /// @brief Statistics of the host durations: count, total, mean, min, max, std, p50/p95/p99.
     Stats host_stats() const;
 
     /// @brief Device scopes of this region that have exited in this session (resolved or not).
@@ -92,7 +101,7 @@ public:
     std::vector<std::int64_t> get_device_durations(bool wait = false) const;
     /// @brief Start, end, stream and fallback flag of every completed device scope.
     DeviceIntervals get_device_intervals(bool wait = false) const;
-    /// @brief Statistics of the completed device durations.
+    /// @brief Statistics of the completed device durations (fallback intervals included).
     Stats device_stats(bool wait = false) const;
 
 private:

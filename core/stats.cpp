@@ -1,0 +1,166 @@
+#include "stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace scope_profiler::detail {
+
+Moments merge(const Moments& a, const Moments& b) noexcept {
+    if (a.count == 0) return b;
+    if (b.count == 0) return a;
+    Moments m;
+    m.count = a.count + b.count;
+    m.sum = a.sum + b.sum;
+    m.min = std::min(a.min, b.min);
+    m.max = std::max(a.max, b.max);
+    m.shift = a.shift;
+    // sum over b of (x - a.shift)^2 = sum (x - b.shift)^2 + 2 d sum (x - b.shift) + n_b d^2,
+    // with d = b.shift - a.shift and sum (x - b.shift) = b.sum - n_b b.shift (exact integers).
+    const double d = static_cast<double>(static_cast<__int128>(b.shift) - a.shift);
+    const double centered = static_cast<double>(b.sum - static_cast<__int128>(b.count) * b.shift);
+    m.squares = a.squares + b.squares + 2.0 * d * centered + static_cast<double>(b.count) * d * d;
+    return m;
+}
+
+Stats finish(const Moments& m) noexcept {
+    Stats s;
+    s.count = m.count;
+    if (m.count == 0) return s;
+    s.total = static_cast<std::int64_t>(std::clamp<__int128>(m.sum, INT64_MIN, INT64_MAX));
+    s.mean = static_cast<double>(m.sum) / static_cast<double>(m.count);
+    s.min = m.min;
+    s.max = m.max;
+    // Population variance about the mean from squares about the shift:
+    // sum (x - mean)^2 = squares - n (mean - shift)^2, with (mean - shift) from exact integers.
+    const double offset = static_cast<double>(m.sum - static_cast<__int128>(m.count) * m.shift) /
+                          static_cast<double>(m.count);
+    const double m2 = m.squares - static_cast<double>(m.count) * offset * offset;
+    s.stddev = std::sqrt(std::max(0.0, m2 / static_cast<double>(m.count)));
+    return s;
+}
+
+namespace {
+constexpr double kQuantiles[3] = {0.50, 0.95, 0.99};
+}
+
+std::array<std::uint64_t, 6> percentile_ranks(std::uint64_t n) noexcept {
+    std::array<std::uint64_t, 6> ranks{};
+    if (n == 0) return ranks;
+    for (int i = 0; i < 3; ++i) {
+        const double position = kQuantiles[i] * static_cast<double>(n - 1);
+        ranks[2 * i] = static_cast<std::uint64_t>(std::floor(position));
+        ranks[2 * i + 1] = std::min<std::uint64_t>(ranks[2 * i] + 1, n - 1);
+    }
+    return ranks;
+}
+
+void set_percentiles(Stats& s, std::uint64_t n, const std::array<std::int64_t, 6>& values) noexcept {
+    if (n == 0) return;
+    double* out[3] = {&s.p50, &s.p95, &s.p99};
+    for (int i = 0; i < 3; ++i) {
+        const double position = kQuantiles[i] * static_cast<double>(n - 1);
+        const double fraction = position - std::floor(position);
+        const double lo = static_cast<double>(values[2 * i]);
+        const double hi = static_cast<double>(values[2 * i + 1]);
+        *out[i] = lo + fraction * (hi - lo);  // numpy's linear interpolation
+    }
+}
+
+std::array<std::int64_t, 6> select_ranks(std::span<const std::int64_t> values, std::int64_t min,
+                                         std::int64_t max, const std::array<std::uint64_t, 6>& ranks) {
+    std::array<std::int64_t, 6> out{};
+    if (values.empty()) return out;
+    const auto range = static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min);
+    const int bits = range == 0 ? 0 : 64 - __builtin_clzll(range);
+    if (bits == 0) {
+        out.fill(min);
+        return out;
+    }
+    constexpr int kDigit = 16;
+    // Each wanted rank is narrowed to a prefix of the bits of (value - min) and the rank it has
+    // among the values that share that prefix.
+    std::array<std::uint64_t, 6> prefix{};
+    std::array<std::uint64_t, 6> rank = ranks;
+    int done_bits = 0;  // leading bits fixed so far
+    std::vector<std::uint64_t> histogram;
+    while (done_bits < bits) {
+        const int width = std::min(kDigit, bits - done_bits);
+        const int below = bits - done_bits - width;  // bits under this digit
+        const std::size_t buckets = std::size_t{1} << width;
+        // Distinct prefixes among the six ranks (usually 3 or fewer) each get a histogram.
+        std::array<std::uint64_t, 6> distinct{};
+        int n_distinct = 0;
+        std::array<int, 6> slot{};
+        for (int r = 0; r < 6; ++r) {
+            int found = -1;
+            for (int d = 0; d < n_distinct; ++d) {
+                if (distinct[d] == prefix[r]) found = d;
+            }
+            if (found < 0) {
+                distinct[n_distinct] = prefix[r];
+                found = n_distinct++;
+            }
+            slot[r] = found;
+        }
+        histogram.assign(buckets * n_distinct, 0);
+        const int shift = below + width;  // the fixed prefix sits above this
+        if (done_bits == 0) {
+            for (const std::int64_t v : values) {
+                const std::uint64_t u = static_cast<std::uint64_t>(v) - static_cast<std::uint64_t>(min);
+                ++histogram[u >> below];
+            }
+        } else if (n_distinct == 1) {
+            const std::uint64_t want = distinct[0];
+            const std::uint64_t mask = buckets - 1;
+            for (const std::int64_t v : values) {
+                const std::uint64_t u = static_cast<std::uint64_t>(v) - static_cast<std::uint64_t>(min);
+                if ((u >> shift) == want) ++histogram[(u >> below) & mask];
+            }
+        } else {
+            const std::uint64_t mask = buckets - 1;
+            for (const std::int64_t v : values) {
+                const std::uint64_t u = static_cast<std::uint64_t>(v) - static_cast<std::uint64_t>(min);
+                const std::uint64_t top = u >> shift;
+                for (int d = 0; d < n_distinct; ++d) {
+                    if (top == distinct[d]) {
+                        ++histogram[d * buckets + ((u >> below) & mask)];
+                        break;
+                    }
+                }
+            }
+        }
+        for (int r = 0; r < 6; ++r) {
+            const std::uint64_t* h = histogram.data() + slot[r] * buckets;
+            std::uint64_t before = 0;
+            std::size_t b = 0;
+            while (before + h[b] <= rank[r]) before += h[b++];
+            prefix[r] = (prefix[r] << width) | b;
+            rank[r] -= before;
+        }
+        done_bits += width;
+    }
+    for (int r = 0; r < 6; ++r) {
+        out[r] = static_cast<std::int64_t>(static_cast<std::uint64_t>(min) + prefix[r]);
+    }
+    return out;
+}
+
+Stats host_stats_of(std::span<const std::int64_t> values) {
+    const Moments m = host_moments(values);
+    Stats s = finish(m);
+    if (s.count > 0) set_percentiles(s, s.count, select_ranks(values, m.min, m.max, percentile_ranks(s.count)));
+    return s;
+}
+
+Stats compute_stats(std::span<const std::int64_t> values, StatsBackend backend) {
+    const bool try_gpu = backend == StatsBackend::gpu ||
+                         (backend == StatsBackend::automatic && values.size() >= kGpuStatsThreshold &&
+                          gpu_stats_available());
+    if (try_gpu) {
+        if (std::optional<Stats> on_gpu = gpu_stats(values)) return *on_gpu;
+    }
+    return host_stats_of(values);
+}
+
+}  // namespace scope_profiler::detail

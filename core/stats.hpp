@@ -1,0 +1,70 @@
+#pragma once
+// Statistics of durations: the mergeable moments, exact percentiles, the backends that compute
+// them, and the choice between those backends. The public result is scope_profiler::Stats.
+//
+// Moments (count, sum, min, max, sum of squares about a shift) merge exactly, block by block,
+// so statistics can cover intervals already handed off to disk. The sum is an exact 128-bit
+// integer; the squares are doubles about a shift taken from the data, which keeps the variance
+// free of cancellation even for values near the int64 range.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "scope_profiler/region.hpp"
+
+namespace scope_profiler::detail {
+
+struct Moments {
+    std::uint64_t count = 0;
+    __int128 sum = 0;
+    std::int64_t min = INT64_MAX;
+    std::int64_t max = INT64_MIN;
+    std::int64_t shift = 0;  // the squares are about this value
+    double squares = 0.0;    // sum of (x - shift)^2
+};
+
+/// The moments of `a` and `b` together (re-centering b's squares on a's shift).
+Moments merge(const Moments& a, const Moments& b) noexcept;
+
+/// count, total, mean, min, max and stddev from moments (percentiles left at 0).
+Stats finish(const Moments& m) noexcept;
+
+/// The ranks (0-based, in sorted order) whose values the three percentiles need: for each of
+/// p50, p95, p99 the rank below and above q * (n - 1), numpy's "linear" method.
+std::array<std::uint64_t, 6> percentile_ranks(std::uint64_t n) noexcept;
+/// p50, p95 and p99 from the values at percentile_ranks(n).
+void set_percentiles(Stats& s, std::uint64_t n, const std::array<std::int64_t, 6>& values) noexcept;
+
+// ---- the backends ----
+
+/// Host moments: Thrust's transform_reduce on its CPP backend where the build has CCCL
+/// (cuda/stats_host.cpp), a plain loop otherwise (core/no_cuda.cpp).
+Moments host_moments(std::span<const std::int64_t> values) noexcept;
+
+/// Exact values at the given ranks, with min and max known: a radix select that histograms
+/// 16 bits of (value - min) per pass and keeps only the buckets holding a wanted rank.
+/// O(n) per pass, at most four passes, no copy of the data.
+std::array<std::int64_t, 6> select_ranks(std::span<const std::int64_t> values, std::int64_t min,
+                                         std::int64_t max, const std::array<std::uint64_t, 6>& ranks);
+
+/// The CUDA backend (cuda/stats_cuda.cu): copy, transform_reduce, sort, gather. nullopt where no
+/// GPU is usable or a CUDA call failed.
+std::optional<Stats> gpu_stats(std::span<const std::int64_t> values) noexcept;
+/// Whether a GPU is usable for statistics (checked once).
+bool gpu_stats_available() noexcept;
+
+enum class StatsBackend { automatic, host, gpu };
+
+/// From this many values up, `automatic` reduces on the GPU (when one is usable): below it,
+/// copying the data costs more than reducing it on the CPU. See docs/statistics.md.
+inline constexpr std::size_t kGpuStatsThreshold = std::size_t{1} << 20;
+
+/// The statistics of `values`, on the backend asked for (or chosen by size and GPU).
+Stats compute_stats(std::span<const std::int64_t> values, StatsBackend backend = StatsBackend::automatic);
+
+/// Host statistics: host_moments + select_ranks.
+Stats host_stats_of(std::span<const std::int64_t> values);
+
+}  // namespace scope_profiler::detail

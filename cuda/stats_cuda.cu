@@ -1,0 +1,51 @@
+// The CUDA backend of the statistics: copy the durations to the GPU, reduce the moments with
+// the same functors as the host backend, sort, and gather the six ranks the percentiles need.
+#include <cuda_runtime_api.h>
+#include <thrust/copy.h>
+#include <thrust/device_vector.h>
+#include <thrust/sort.h>
+#include <thrust/system/cuda/execution_policy.h>
+#include <thrust/system_error.h>
+
+#include <atomic>
+#include <cstdio>
+#include <new>
+
+#include "stats_functors.hpp"
+
+namespace scope_profiler::detail {
+
+bool gpu_stats_available() noexcept {
+    static const bool available = [] {
+        int count = 0;
+        const cudaError_t error = cudaGetDeviceCount(&count);
+        if (error != cudaSuccess) (void)cudaGetLastError();
+        return error == cudaSuccess && count > 0;
+    }();
+    return available;
+}
+
+std::optional<Stats> gpu_stats(std::span<const std::int64_t> values) noexcept {
+    if (values.empty() || !gpu_stats_available()) return std::nullopt;
+    try {
+        thrust::device_vector<std::int64_t> d_values(values.begin(), values.end());
+        const Moments m = reduce_moments(thrust::cuda::par, d_values.begin(), d_values.end(), values.front());
+        thrust::sort(thrust::cuda::par, d_values.begin(), d_values.end());
+        const auto ranks = percentile_ranks(m.count);
+        std::array<std::int64_t, 6> at{};
+        for (int i = 0; i < 6; ++i) at[i] = d_values[ranks[i]];
+        Stats s = finish(m);
+        set_percentiles(s, m.count, at);
+        return s;
+    } catch (const std::exception& e) {  // thrust::system_error, std::bad_alloc (device memory)
+        static std::atomic<bool> said{false};
+        if (!said.exchange(true)) {
+            std::fprintf(stderr, "scope_profiler: warning: statistics on the GPU failed (%s); "
+                                 "reducing on the host instead\n", e.what());
+        }
+        (void)cudaGetLastError();
+        return std::nullopt;
+    }
+}
+
+}  // namespace scope_profiler::detail
