@@ -269,6 +269,8 @@ std::vector<std::int64_t> Region::get_device_durations(bool wait) const {
     return durations;
 }
 
-Stats Region::device_stats(bool wait) const { return detail::compute_stats(get_device_durations(wait)); }
+Stats Region::device_stats(bool wait) const {
+    return detail::combined_stats(detail::flushed_of(*this).device, get_device_durations(wait));
+}
 
 }  // namespace scope_profiler

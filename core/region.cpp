@@ -72,6 +72,34 @@ std::vector<std::int64_t> Region::get_start_times() const { return get_intervals
 std::vector<std::int64_t> Region::get_end_times() const { return get_intervals().end_times; }
 std::vector<std::int32_t> Region::get_thread_ids() const { return get_intervals().thread_ids; }
 
-Stats Region::host_stats() const { return detail::compute_stats(get_durations()); }
+Stats Region::host_stats() const {
+    return detail::combined_stats(detail::flushed_of(*this).host, get_durations());
+}
+
+namespace detail {
+
+struct FlushedAccess {
+    static void absorb(Region& region, std::span<const std::int64_t> durations, bool device) {
+        std::lock_guard lock(region.mutex_);
+        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
+        detail::absorb(device ? region.flushed_->device : region.flushed_->host, durations);
+    }
+    static FlushedData copy(const Region& region) {
+        std::lock_guard lock(region.mutex_);
+        return region.flushed_ ? *region.flushed_ : FlushedData{};
+    }
+    static void clear(Region& region) {
+        std::lock_guard lock(region.mutex_);
+        region.flushed_.reset();
+    }
+};
+
+void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device) {
+    FlushedAccess::absorb(region, durations, device);
+}
+FlushedData flushed_of(const Region& region) { return FlushedAccess::copy(region); }
+void clear_flushed(Region& region) { FlushedAccess::clear(region); }
+
+}  // namespace detail
 
 }  // namespace scope_profiler

@@ -10,6 +10,7 @@
 
 #include "block_pool.hpp"
 #include "device_backend.hpp"
+#include "stats.hpp"
 #include "summary.hpp"
 
 namespace scope_profiler::detail {
@@ -157,6 +158,7 @@ void Registry::setup(const Config& config) {
             region->dropped_.store(0, std::memory_order_relaxed);
         }
         clear_device_data(*region);
+        clear_flushed(*region);
     }
     listed_.clear();
     config_ = config;

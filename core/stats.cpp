@@ -146,6 +146,63 @@ std::array<std::int64_t, 6> select_ranks(std::span<const std::int64_t> values, s
     return out;
 }
 
+namespace {
+constexpr double kGamma = (1.0 + LogHistogram::kRelativeError) / (1.0 - LogHistogram::kRelativeError);
+const double kInvLogGamma = 1.0 / std::log(kGamma);
+}  // namespace
+
+void LogHistogram::add(std::int64_t value) {
+    ++count_;
+    if (value <= 0) {
+        ++nonpositive_;
+        return;
+    }
+    const auto bucket = static_cast<std::size_t>(std::ceil(std::log(static_cast<double>(value)) * kInvLogGamma));
+    if (bucket >= buckets_.size()) buckets_.resize(bucket + 1, 0);
+    ++buckets_[bucket];
+}
+
+void LogHistogram::merge(const LogHistogram& other) {
+    count_ += other.count_;
+    nonpositive_ += other.nonpositive_;
+    if (other.buckets_.size() > buckets_.size()) buckets_.resize(other.buckets_.size(), 0);
+    for (std::size_t i = 0; i < other.buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+}
+
+double LogHistogram::value_at_rank(std::uint64_t rank) const noexcept {
+    if (rank < nonpositive_) return 0.0;
+    std::uint64_t seen = nonpositive_;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        seen += buckets_[i];
+        if (rank < seen) return 2.0 * std::pow(kGamma, static_cast<double>(i)) / (kGamma + 1.0);
+    }
+    return 0.0;  // rank >= count: not asked by this library
+}
+
+void absorb(FlushedSummary& summary, std::span<const std::int64_t> values) {
+    summary.moments = merge(summary.moments, host_moments(values));
+    for (const std::int64_t v : values) summary.histogram.add(v);
+}
+
+Stats combined_stats(const FlushedSummary& flushed, std::span<const std::int64_t> values) {
+    if (flushed.moments.count == 0) return compute_stats(values);
+    const Moments m = merge(flushed.moments, host_moments(values));
+    Stats s = finish(m);
+    LogHistogram all = flushed.histogram;
+    for (const std::int64_t v : values) all.add(v);
+    const auto ranks = percentile_ranks(m.count);
+    std::array<std::int64_t, 6> at{};
+    for (int i = 0; i < 6; ++i) {
+        // A bucket's value can lie just outside the data: clamp it to [min, max].
+        const double v = std::clamp(all.value_at_rank(ranks[i]), static_cast<double>(m.min),
+                                    static_cast<double>(m.max));
+        at[i] = static_cast<std::int64_t>(std::llround(v));
+    }
+    set_percentiles(s, m.count, at);
+    s.percentiles_exact = false;
+    return s;
+}
+
 Stats host_stats_of(std::span<const std::int64_t> values) {
     const Moments m = host_moments(values);
     Stats s = finish(m);

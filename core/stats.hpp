@@ -37,6 +37,54 @@ std::array<std::uint64_t, 6> percentile_ranks(std::uint64_t n) noexcept;
 /// p50, p95 and p99 from the values at percentile_ranks(n).
 void set_percentiles(Stats& s, std::uint64_t n, const std::array<std::int64_t, 6>& values) noexcept;
 
+/**
+ * A mergeable quantile sketch for intervals that have left memory: counts in logarithmic
+ * buckets (x in (g^(i-1), g^i], g = (1 + a) / (1 - a)), so any value it reports is within a
+ * relative error a = 0.5 % of a value of that rank. Merging is adding counts, so it is exact.
+ */
+class LogHistogram {
+public:
+    static constexpr double kRelativeError = 0.005;
+
+    void add(std::int64_t value);
+    void merge(const LogHistogram& other);
+    std::uint64_t count() const noexcept { return count_; }
+    /// A value of the given 0-based rank, within kRelativeError (values <= 0 count as 0).
+    double value_at_rank(std::uint64_t rank) const noexcept;
+
+private:
+    std::uint64_t count_ = 0;
+    std::uint64_t nonpositive_ = 0;
+    std::vector<std::uint64_t> buckets_;  // grown to the highest bucket seen
+};
+
+/// What stays of intervals handed off to disk: their moments (exact) and their sketch.
+struct FlushedSummary {
+    Moments moments;
+    LogHistogram histogram;
+};
+
+/// Adds `values` (leaving memory) to `summary`.
+void absorb(FlushedSummary& summary, std::span<const std::int64_t> values);
+
+/// Statistics over the flushed intervals of `flushed` and the in-memory `values` together:
+/// moments exact, percentiles from the merged sketch (percentiles_exact = false). Without
+/// flushed intervals, exactly compute_stats(values).
+Stats combined_stats(const FlushedSummary& flushed, std::span<const std::int64_t> values);
+
+/// A region's intervals that left memory in this session, host and device apart.
+struct FlushedData {
+    FlushedSummary host;
+    FlushedSummary device;
+};
+
+/// For the flusher: `durations` of `region` leave memory; its statistics keep covering them.
+void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device);
+/// The region's flushed summaries (empty when nothing was flushed).
+FlushedData flushed_of(const Region& region);
+/// setup(): forgets what was flushed.
+void clear_flushed(Region& region);
+
 // ---- the backends ----
 
 /// Host moments: Thrust's transform_reduce on its CPP backend where the build has CCCL

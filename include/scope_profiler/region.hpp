@@ -17,6 +17,8 @@ struct ThreadRecorder;
 class Registry;
 struct RegionAccess;
 struct DeviceAccess;
+struct FlushedData;
+struct FlushedAccess;
 }  // namespace detail
 
 /**
@@ -24,7 +26,9 @@ struct DeviceAccess;
  *
  * The standard deviation is the population one (numpy's default, ddof = 0); the percentiles
  * interpolate linearly between the two nearest ranks (numpy's default method). All fields are 0
- * when `count` is 0. Percentiles are exact while every interval is in memory (docs/statistics.md).
+ * when `count` is 0. Percentiles are exact while every interval is in memory; over intervals
+ * already handed off to disk they come from a mergeable sketch, within 0.5 % relative error
+ * (`percentiles_exact` says which). See docs/statistics.md.
  */
 struct Stats {
     std::uint64_t count = 0;  ///< intervals summarized
@@ -36,6 +40,7 @@ struct Stats {
     double p50 = 0.0;         ///< median
     double p95 = 0.0;         ///< 95th percentile
     double p99 = 0.0;         ///< 99th percentile
+    bool percentiles_exact = true;  ///< false: some intervals were flushed (0.5 % relative error)
 };
 
 /// @brief Every buffered host interval of a region, as parallel arrays in completion order.
@@ -107,6 +112,7 @@ public:
 private:
     friend class detail::Registry;
     friend struct detail::RegionAccess;
+    friend struct detail::FlushedAccess;
     Region(std::string name, std::uint64_t hash, std::uint32_t id);
 
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
@@ -121,6 +127,7 @@ private:
     DeviceIntervals device_;                          // resolved device intervals, this session
     std::atomic<std::uint64_t> device_calls_{0};      // device scopes exited, this session
     friend struct detail::DeviceAccess;
+    std::unique_ptr<detail::FlushedData> flushed_;  // what left memory this session (mutex_)
 };
 
 }  // namespace scope_profiler

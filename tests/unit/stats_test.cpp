@@ -188,3 +188,58 @@ TEST(Stats, RegionStatsCoverHostAndDeviceIntervalsSeparately) {
 }
 
 }  // namespace
+
+namespace {
+
+// Intervals handed off to disk leave memory; statistics must still cover them. (The flusher
+// arrives with the HDF5 file; here the hand-off is simulated through its entry point.)
+TEST(Stats, FlushedIntervalsStayCoveredMomentsExactPercentilesWithinHalfAPercent) {
+    sp::ProfileManager::setup({.flush_to_disk = false});
+    std::mt19937_64 rng(11);
+    const auto flushed = sample("lognormal", 200000, rng);
+    sp::Region& region = sp::ProfileManager::region("flushed");
+    d::absorb_flushed(region, std::span(flushed).first(150000), false);  // two hand-offs
+    d::absorb_flushed(region, std::span(flushed).subspan(150000), false);
+    for (int i = 0; i < 1000; ++i) sp::RegionScope s(region);          // still in memory
+
+    std::vector<std::int64_t> all = flushed;
+    const auto in_memory = region.get_durations();
+    all.insert(all.end(), in_memory.begin(), in_memory.end());
+    const Reference r = reference(all);
+    const sp::Stats s = region.host_stats();
+    EXPECT_FALSE(s.percentiles_exact);
+    EXPECT_EQ(s.count, r.count);
+    EXPECT_EQ(s.total, static_cast<std::int64_t>(r.sum));
+    EXPECT_EQ(s.min, r.min);
+    EXPECT_EQ(s.max, r.max);
+    EXPECT_NEAR(s.stddev, static_cast<double>(r.stddev), 1e-9 * static_cast<double>(r.stddev));
+    for (const auto& [got, want] : {std::pair{s.p50, r.p50}, {s.p95, r.p95}, {s.p99, r.p99}}) {
+        EXPECT_NEAR(got, want, 0.005 * want + 1.0);
+    }
+    // A new session forgets them.
+    sp::ProfileManager::setup({.flush_to_disk = false});
+    EXPECT_EQ(region.host_stats().count, 0u);
+    EXPECT_TRUE(region.host_stats().percentiles_exact);
+}
+
+TEST(LogHistogram, EveryRankIsWithinTheRelativeErrorAndMergingIsExact) {
+    std::mt19937_64 rng(5);
+    auto v = sample("lognormal", 20000, rng);
+    v.push_back(0);
+    d::LogHistogram a, b, whole;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        (i % 3 ? a : b).add(v[i]);
+        whole.add(v[i]);
+    }
+    a.merge(b);
+    std::sort(v.begin(), v.end());
+    ASSERT_EQ(a.count(), v.size());
+    for (std::uint64_t rank = 0; rank < v.size(); rank += 97) {
+        EXPECT_EQ(a.value_at_rank(rank), whole.value_at_rank(rank));
+        EXPECT_NEAR(a.value_at_rank(rank), static_cast<double>(v[rank]),
+                    d::LogHistogram::kRelativeError * static_cast<double>(v[rank]) + 1e-9)
+            << "rank " << rank;
+    }
+}
+
+}  // namespace
