@@ -203,10 +203,39 @@ Stats combined_stats(const FlushedSummary& flushed, std::span<const std::int64_t
     return s;
 }
 
+namespace {
+
+// Below this many values, clearing the radix select's 2^16-bucket histograms costs more than
+// copying the data and selecting with std::nth_element (measured: 24 us against 2 us at 1000
+// values; the radix select wins from about 20,000 up).
+constexpr std::size_t kRadixSelectFrom = 16384;
+
+std::array<std::int64_t, 6> select_ranks_by_copy(std::span<const std::int64_t> values,
+                                                 const std::array<std::uint64_t, 6>& ranks) {
+    std::vector<std::int64_t> copy(values.begin(), values.end());
+    std::array<std::int64_t, 6> out{};
+    auto first = copy.begin();
+    for (int i = 0; i < 6; ++i) {  // ranks ascend: each selection narrows the next one's range
+        const auto nth = copy.begin() + static_cast<std::ptrdiff_t>(ranks[i]);
+        if (nth >= first) {
+            std::nth_element(first, nth, copy.end());
+            first = nth + 1;
+        }
+        out[i] = *nth;
+    }
+    return out;
+}
+
+}  // namespace
+
 Stats host_stats_of(std::span<const std::int64_t> values) {
     const Moments m = host_moments(values);
     Stats s = finish(m);
-    if (s.count > 0) set_percentiles(s, s.count, select_ranks(values, m.min, m.max, percentile_ranks(s.count)));
+    if (s.count == 0) return s;
+    const auto ranks = percentile_ranks(s.count);
+    set_percentiles(s, s.count,
+                    values.size() < kRadixSelectFrom ? select_ranks_by_copy(values, ranks)
+                                                     : select_ranks(values, m.min, m.max, ranks));
     return s;
 }
 

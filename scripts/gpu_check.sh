@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script for a machine with a GPU: builds with CUDA, runs the GPU tests (a skipped GPU
-# test is a failure here: it means the device was not usable), the unit tests, and the device
-# benchmark table. Exits non-zero on any failure.
+# test is a failure here: it means the device was not usable), the unit tests, the device
+# benchmark table and the statistics table. Exits non-zero on any failure.
 #
 #   scripts/gpu_check.sh                                # kernels for sm_90 (H100/H200)
 #   CMAKE_CUDA_ARCHITECTURES=80 scripts/gpu_check.sh    # or CUDAARCHS=80: another GPU
@@ -47,16 +47,23 @@ if grep -qE "\*\*\*Skipped|\(Skipped\)" "$log"; then
   "$build/tests/scope_profiler_gpu_tests" --gtest_brief=1 2>&1 | grep -E -A1 "Skipped|SKIPPED" >&2 || true
   exit 1
 fi
-# Belt and braces: the binary itself must report no SKIPPED test.
-if "$build/tests/scope_profiler_gpu_tests" --gtest_brief=1 2>&1 | grep -q "SKIPPED"; then
-  echo "gpu_check: FAILED: scope_profiler_gpu_tests reports SKIPPED tests" >&2
-  exit 1
-fi
+# Belt and braces: the binaries themselves must report no SKIPPED test.
+for gpu_tests in scope_profiler_gpu_tests scope_profiler_stats_gpu_tests; do
+  # grep without -q reads to the end: an early exit would SIGPIPE the binary and, under
+  # pipefail, turn a match into a pass.
+  if "$build/tests/$gpu_tests" --gtest_brief=1 2>&1 | grep "SKIPPED" >/dev/null; then
+    echo "gpu_check: FAILED: $gpu_tests reports SKIPPED tests" >&2
+    exit 1
+  fi
+done
 
 # The unit tests (the device pipeline with a fake GPU, and everything host-side).
 ctest --test-dir "$build" -j"$jobs" -L unit --output-on-failure
 
 # The device benchmark table; GPU rows must not be skipped here.
 python3 bench/device_table.py "$build/bench/device_bench" --require-gpu
+
+# The statistics table: host vs GPU by size, crossover, speedup at 1e8; GPU rows must run here.
+python3 bench/stats_table.py "$build/bench/stats_bench" --require-gpu
 
 echo "gpu_check: all GPU checks passed"

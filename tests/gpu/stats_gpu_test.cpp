@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <tuple>
@@ -57,6 +58,8 @@ const char* name_of(Data data) {
     }
     return "Unknown";
 }
+
+void PrintTo(Data data, std::ostream* os) { *os << name_of(data); }
 
 std::vector<std::int64_t> make(Data data, std::size_t n) {
     std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(data) * 1000u + n % 997u);
@@ -136,7 +139,7 @@ TEST_P(StatsGpuVsHost, SameStatistics) {
 constexpr std::size_t kSizes[] = {1, 2, 7, 1000, std::size_t{1} << 20, 10'000'000};
 
 INSTANTIATE_TEST_SUITE_P(
-    Data, StatsGpuVsHost,
+    Stats, StatsGpuVsHost,
     ::testing::Combine(::testing::Values(Data::lognormal, Data::uniform_ties, Data::constant,
                                          Data::near_int64_max, Data::full_int64_range),
                        ::testing::ValuesIn(kSizes)),
