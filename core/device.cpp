@@ -133,7 +133,7 @@ public:
     }
 
     void on_setup() {
-        std::lock_guard lock(resolve_mutex_);
+        std::scoped_lock lock(resolve_mutex_, backend_mutex_);
         discard_pending_locked();
         failed_ = 0;
     }
@@ -141,6 +141,7 @@ public:
     std::uint64_t failed() const { return failed_; }
 
 private:
+    // With resolve_mutex_ and backend_mutex_ held.
     void discard_pending_locked() {
         std::map<StreamKey, std::deque<Pending>> old;
         {
