@@ -19,7 +19,7 @@ bool nvtx_prepare() noexcept { return false; }
 Moments host_moments(std::span<const std::int64_t> values) noexcept {
     Moments m;
     if (values.empty()) return m;
-    m.shift = values.front();
+    m.shift = choose_shift(values);
     for (const std::int64_t x : values) {
         const double d = static_cast<double>(static_cast<__int128>(x) - m.shift);
         ++m.count;

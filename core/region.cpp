@@ -21,25 +21,28 @@ std::uint64_t Region::num_calls() const {
     return calls;
 }
 
+void Region::visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& recorder : recorders_) {
+        std::lock_guard recorder_lock(recorder->mutex);
+        for (const detail::Block* block : recorder->full) visit(recorder->thread_index, *block);
+        if (recorder->current != nullptr) visit(recorder->thread_index, *recorder->current);
+    }
+}
+
 HostIntervals Region::get_intervals() const {
     HostIntervals out;
-    std::size_t threads = 0;
-    {
-        std::lock_guard lock(mutex_);
-        for (const auto& recorder : recorders_) {
-            std::lock_guard recorder_lock(recorder->mutex);
-            auto append = [&](const detail::Block& block) {
-                const std::uint32_t n = block.size.load(std::memory_order_acquire);
-                out.start_times.insert(out.start_times.end(), block.start, block.start + n);
-                out.end_times.insert(out.end_times.end(), block.end, block.end + n);
-                out.thread_ids.insert(out.thread_ids.end(), n, recorder->thread_index);
-            };
-            for (const auto& block : recorder->full) append(*block);
-            if (recorder->current != nullptr) append(*recorder->current);
-            ++threads;
-        }
-    }
-    if (threads <= 1) return out;  // one thread records in completion order already
+    std::int32_t first_thread = -1;
+    bool threads = false;  // more than one thread recorded
+    visit_blocks([&](std::int32_t thread, const detail::Block& block) {
+        const std::uint32_t n = block.size.load(std::memory_order_acquire);
+        out.start_times.insert(out.start_times.end(), block.start, block.start + n);
+        out.end_times.insert(out.end_times.end(), block.end, block.end + n);
+        out.thread_ids.insert(out.thread_ids.end(), n, thread);
+        if (first_thread < 0) first_thread = thread;
+        threads = threads || thread != first_thread;
+    });
+    if (!threads) return out;  // one thread records in completion order already
 
     // Several threads: merge into one completion order (by end time; equal end times keep the
     // order in which the threads first used the region).
@@ -73,7 +76,13 @@ std::vector<std::int64_t> Region::get_end_times() const { return get_intervals()
 std::vector<std::int32_t> Region::get_thread_ids() const { return get_intervals().thread_ids; }
 
 Stats Region::host_stats() const {
-    return detail::combined_stats(detail::flushed_of(*this).host, get_durations());
+    // Statistics need no completion order: the durations straight from the blocks.
+    std::vector<std::int64_t> durations;
+    visit_blocks([&](std::int32_t, const detail::Block& block) {
+        const std::uint32_t n = block.size.load(std::memory_order_acquire);
+        for (std::uint32_t i = 0; i < n; ++i) durations.push_back(block.end[i] - block.start[i]);
+    });
+    return detail::combined_stats(detail::flushed_of(*this).host, durations);
 }
 
 namespace detail {

@@ -6,6 +6,16 @@
 
 namespace scope_profiler::detail {
 
+std::int64_t choose_shift(std::span<const std::int64_t> values) {
+    if (values.empty()) return 0;
+    constexpr std::size_t kSample = 1023;
+    std::array<std::int64_t, kSample> sample{};
+    const std::size_t n = std::min(values.size(), kSample);
+    for (std::size_t i = 0; i < n; ++i) sample[i] = values[i * values.size() / n];
+    std::nth_element(sample.begin(), sample.begin() + n / 2, sample.begin() + n);
+    return sample[n / 2];
+}
+
 Moments merge(const Moments& a, const Moments& b) noexcept {
     if (a.count == 0) return b;
     if (b.count == 0) return a;

@@ -25,6 +25,12 @@ struct Moments {
     double squares = 0.0;    // sum of (x - shift)^2
 };
 
+/// The shift for the squares of `values`: the median of up to 1023 evenly strided values. Close
+/// to the mean in the units that matter (a standard deviation or so), whatever outliers the data
+/// has, so summing squares about it in one pass cancels no digits worth having; the exact mean
+/// would need a second pass.
+std::int64_t choose_shift(std::span<const std::int64_t> values);
+
 /// The moments of `a` and `b` together (re-centering b's squares on a's shift).
 Moments merge(const Moments& a, const Moments& b) noexcept;
 
@@ -87,7 +93,8 @@ void clear_flushed(Region& region);
 
 // ---- the backends ----
 
-/// Host moments: Thrust's transform_reduce on its CPP backend where the build has CCCL
+/// Host moments about choose_shift(values): Thrust's transform_reduce on its CPP backend where
+/// the build has CCCL
 /// (cuda/stats_host.cpp), a plain loop otherwise (core/no_cuda.cpp).
 Moments host_moments(std::span<const std::int64_t> values) noexcept;
 

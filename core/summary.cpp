@@ -18,13 +18,10 @@ RegionSummary summarize(const Region& region, bool timed) {
     if (timed) summary.host = region.host_stats();
     summary.device_calls = region.num_device_calls();
     if (timed && summary.device_calls > 0) {
-        const DeviceIntervals device = region.get_device_intervals(false);
-        std::vector<std::int64_t> durations(device.start_times.size());
-        for (std::size_t i = 0; i < durations.size(); ++i) {
-            durations[i] = device.end_times[i] - device.start_times[i];
-            summary.device_fallback += device.host_fallback[i];
+        summary.device = region.device_stats(false);  // finalize() has resolved every pair
+        for (const std::uint8_t fallback : region.get_device_intervals(false).host_fallback) {
+            summary.device_fallback += fallback;
         }
-        summary.device = compute_stats(durations);
     }
     return summary;
 }

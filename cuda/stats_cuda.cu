@@ -29,7 +29,7 @@ std::optional<Stats> gpu_stats(std::span<const std::int64_t> values) noexcept {
     if (values.empty() || !gpu_stats_available()) return std::nullopt;
     try {
         thrust::device_vector<std::int64_t> d_values(values.begin(), values.end());
-        const Moments m = reduce_moments(thrust::cuda::par, d_values.begin(), d_values.end(), values.front());
+        const Moments m = reduce_moments(thrust::cuda::par, d_values.begin(), d_values.end(), choose_shift(values));
         thrust::sort(thrust::cuda::par, d_values.begin(), d_values.end());
         const auto ranks = percentile_ranks(m.count);
         std::array<std::int64_t, 6> at{};

@@ -39,7 +39,7 @@ struct AddMoments {
     }
 };
 
-/// transform_reduce over [first, last) with `policy`; the shift is the first value.
+/// transform_reduce over [first, last) with `policy`, squares about `shift` (choose_shift).
 template <class Policy, class Iterator>
 Moments reduce_moments(Policy&& policy, Iterator first, Iterator last, std::int64_t shift) {
     Moments init;

@@ -8,7 +8,7 @@ namespace scope_profiler::detail {
 
 Moments host_moments(std::span<const std::int64_t> values) noexcept {
     if (values.empty()) return {};
-    return reduce_moments(thrust::cpp::par, values.data(), values.data() + values.size(), values.front());
+    return reduce_moments(thrust::cpp::par, values.data(), values.data() + values.size(), choose_shift(values));
 }
 
 }  // namespace scope_profiler::detail

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,7 @@ struct RegionAccess;
 struct DeviceAccess;
 struct FlushedData;
 struct FlushedAccess;
+struct Block;
 }  // namespace detail
 
 /**
@@ -114,6 +116,9 @@ private:
     friend struct detail::RegionAccess;
     friend struct detail::FlushedAccess;
     Region(std::string name, std::uint64_t hash, std::uint32_t id);
+    /// Calls `visit(thread, block)` for every block of this session, under the locks, in order
+    /// per thread.
+    void visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit) const;
 
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
     std::uint64_t hash_;

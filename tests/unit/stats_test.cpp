@@ -243,3 +243,20 @@ TEST(LogHistogram, EveryRankIsWithinTheRelativeErrorAndMergingIsExact) {
 }
 
 }  // namespace
+
+namespace {
+
+// A long first call (a warm-up) must not cost the standard deviation its digits: the squares are
+// taken about a robust shift, not about the first value.
+TEST(Stats, AWarmUpOutlierFirstDoesNotCancelTheSpread) {
+    constexpr std::size_t kN = 10'000'000;
+    std::vector<std::int64_t> v(kN);
+    v[0] = 1'000'000;  // 1 ms
+    for (std::size_t i = 1; i < kN; ++i) v[i] = 1000 + static_cast<std::int64_t>(i % 10);
+    const Reference r = reference(v);
+    const sp::Stats s = d::compute_stats(v, d::StatsBackend::host);
+    EXPECT_NEAR(s.stddev, static_cast<double>(r.stddev), 1e-9 * static_cast<double>(r.stddev));
+    EXPECT_NEAR(s.mean, static_cast<double>(r.mean), 1e-12 * static_cast<double>(r.mean));
+}
+
+}  // namespace
