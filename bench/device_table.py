@@ -11,19 +11,14 @@ GPU rows print "skipped: no GPU" when the binary found no usable device.
 --require-gpu: exit 1 when a GPU row was skipped. --strict: exit 1 when a target is missed.
 """
 import argparse
-import json
-import subprocess
 import sys
+
+from benchjson import collect as collect_rows, run, to_ns
 
 GPU_BENCHMARKS = ("BM_RawEventRecordPair", "BM_DeviceScope", "BM_ResolveThroughput")
 
 
-def run(binary, args):
-    proc = subprocess.run([binary, "--benchmark_format=json", *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"device_table: {binary} exited with {proc.returncode}")
-    return json.loads(proc.stdout)["benchmarks"]
+
 
 
 def base(name):
@@ -31,20 +26,13 @@ def base(name):
 
 
 def collect(rows):
-    """(medians by base name, skip messages by base name)."""
-    med, skipped = {}, {}
-    for r in rows:
-        name = base(r.get("run_name", r["name"]))
-        if r.get("error_occurred") or r.get("skipped"):
-            skipped[name] = r.get("error_message") or r.get("skip_message") or "skipped"
-        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median":
-            med[name] = r
-    return med, skipped
+    return collect_rows(rows, base)
 
 
-def to_ns(row, field="real_time"):
-    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row.get("time_unit", "ns")]
-    return row[field] * scale
+
+
+
+
 
 
 def main():

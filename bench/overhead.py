@@ -7,15 +7,12 @@ Every time is the median over the repetitions; every ratio is against the steady
 baseline measured in the same run. Memory is measured in a process of its own.
 """
 import argparse
-import json
-import subprocess
 import sys
 
+from benchjson import run
 
-def run(binary, args):
-    out = subprocess.run([binary, "--benchmark_format=json", *args],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["benchmarks"]
+
+
 
 
 def medians(rows):

@@ -66,12 +66,12 @@ void set_items(benchmark::State& state, std::size_t n) {
 
 // ---- moments ----
 
-// Exactly detail::host_moments: shift = first value, the difference taken in 128 bits, then
-// rounded to double once.
+// Exactly detail::host_moments: the same shift (detail::choose_shift), the difference taken in
+// 128 bits, then rounded to double once.
 d::Moments hand_moments(std::span<const std::int64_t> values) {
     d::Moments m;
     if (values.empty()) return m;
-    m.shift = values.front();
+    m.shift = d::choose_shift(values);
     for (const std::int64_t x : values) {
         const double diff = static_cast<double>(static_cast<__int128>(x) - m.shift);
         ++m.count;

@@ -12,19 +12,14 @@ GPU rows print "skipped: no GPU" when the binary found no usable device.
 --require-gpu: exit 1 when a GPU row was skipped. --strict: exit 1 when a target is missed.
 """
 import argparse
-import json
-import subprocess
 import sys
+
+from benchjson import collect as collect_rows, run, to_ns
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 
 
-def run(binary, args):
-    proc = subprocess.run([binary, "--benchmark_format=json", *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"stats_table: {binary} exited with {proc.returncode}")
-    return json.loads(proc.stdout)["benchmarks"]
+
 
 
 def key(name):
@@ -35,20 +30,13 @@ def key(name):
 
 
 def collect(rows):
-    """(median rows by key, skip messages by key)."""
-    med, skipped = {}, {}
-    for r in rows:
-        k = key(r.get("run_name", r["name"]))
-        if r.get("error_occurred") or r.get("skipped"):
-            skipped[k] = r.get("error_message") or r.get("skip_message") or "skipped"
-        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median":
-            med[k] = r
-    return med, skipped
+    return collect_rows(rows, key)
 
 
-def to_ns(row, field="real_time"):
-    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row.get("time_unit", "ns")]
-    return row[field] * scale
+
+
+
+
 
 
 def fmt_time(ns):

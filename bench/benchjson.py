@@ -1,0 +1,30 @@
+"""Shared by the table scripts: run a Google Benchmark binary and read its JSON medians."""
+import json
+import subprocess
+import sys
+
+
+def run(binary, args):
+    """The benchmark rows of `binary` run with `args` (JSON output)."""
+    proc = subprocess.run([binary, "--benchmark_format=json", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"{binary} exited with {proc.returncode}")
+    return json.loads(proc.stdout)["benchmarks"]
+
+
+def collect(rows, key=lambda name: name):
+    """(median rows by key(run name), skip messages by key(run name))."""
+    med, skipped = {}, {}
+    for r in rows:
+        k = key(r.get("run_name", r["name"]))
+        if r.get("error_occurred") or r.get("skipped"):
+            skipped[k] = r.get("error_message") or r.get("skip_message") or "skipped"
+        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median":
+            med[k] = r
+    return med, skipped
+
+
+def to_ns(row, field="real_time"):
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row.get("time_unit", "ns")]
+    return row[field] * scale
