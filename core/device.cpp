@@ -69,6 +69,11 @@ public:
         return *backend_;
     }
 
+    std::vector<std::pair<std::string, std::string>> metadata() {
+        std::lock_guard lock(backend_mutex_);
+        return backend_ ? backend_->metadata() : std::vector<std::pair<std::string, std::string>>{};
+    }
+
     void set_backend(std::unique_ptr<DeviceBackend> backend) {
         std::scoped_lock lock(resolve_mutex_, backend_mutex_);  // nullptr: the default, made when needed
         discard_pending_locked();
@@ -177,6 +182,8 @@ void set_device_backend(std::unique_ptr<DeviceBackend> backend) {
 }
 
 void resolve_device_intervals(bool wait) { pipeline().resolve(wait); }
+
+std::vector<std::pair<std::string, std::string>> device_metadata() { return pipeline().metadata(); }
 
 void device_on_setup() { pipeline().on_setup(); }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct CUstream_st;
 
@@ -48,6 +50,8 @@ public:
     virtual std::int64_t stream_id(CUstream_st* stream) noexcept = 0;
     /// One line for messages and the file's metadata, e.g. "CUDA events on NVIDIA H100".
     virtual std::string description() const = 0;
+    /// Attributes for the file's metadata where a GPU is used: gpu_name, cuda_runtime, cuda_driver.
+    virtual std::vector<std::pair<std::string, std::string>> metadata() const { return {}; }
     /// Bracket a resolution pass (one thread polls many pairs in between). The CUDA backend
     /// switches the thread to relaxed stream-capture mode here, so its event queries cannot
     /// invalidate a global-mode graph capture running on another thread.
@@ -64,6 +68,10 @@ std::unique_ptr<DeviceBackend> make_host_fallback_backend(std::string reason);
 
 /// Replaces the backend (tests). Pending pairs of the old one are discarded.
 void set_device_backend(std::unique_ptr<DeviceBackend> backend);
+
+/// The metadata of the backend in use, or nothing when no device scope ever ran (so writing the
+/// file never initializes CUDA by itself).
+std::vector<std::pair<std::string, std::string>> device_metadata();
 
 /// Polls every pending pair (with `wait`, until each is done) and files the results.
 void resolve_device_intervals(bool wait);

@@ -68,7 +68,10 @@ struct DeviceState {
 
 class CudaBackend final : public DeviceBackend {
 public:
-    explicit CudaBackend(std::string description) : description_(std::move(description)) {}
+    CudaBackend(std::string description, std::vector<std::pair<std::string, std::string>> metadata)
+        : description_(std::move(description)), metadata_(std::move(metadata)) {}
+
+    std::vector<std::pair<std::string, std::string>> metadata() const override { return metadata_; }
 
     DeviceStart begin(CUstream_st* stream, std::uint64_t& ticket) noexcept override {
         cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
@@ -272,6 +275,7 @@ private:
     }
 
     std::string description_;
+    std::vector<std::pair<std::string, std::string>> metadata_;
     std::mutex mutex_;
     std::vector<DeviceState> devices_;
     std::vector<std::unique_ptr<Pair>> owned_pairs_;      // never freed: tickets point into them
@@ -297,7 +301,12 @@ std::unique_ptr<DeviceBackend> make_default_device_backend() {
     } else {
         (void)cudaGetLastError();  // our call failed: do not leave its error for the user's check
     }
-    return std::make_unique<CudaBackend>("CUDA events on " + name);
+    auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    int runtime = 0, driver = 0;
+    std::vector<std::pair<std::string, std::string>> metadata = {{"gpu_name", name}};
+    if (cudaRuntimeGetVersion(&runtime) == cudaSuccess) metadata.emplace_back("cuda_runtime", version(runtime));
+    if (cudaDriverGetVersion(&driver) == cudaSuccess) metadata.emplace_back("cuda_driver", version(driver));
+    return std::make_unique<CudaBackend>("CUDA events on " + name, std::move(metadata));
 }
 
 }  // namespace scope_profiler::detail
