@@ -10,6 +10,8 @@
 
 #include "block_pool.hpp"
 #include "device_backend.hpp"
+#include "h5_writer.hpp"
+#include "output.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
 
@@ -145,8 +147,25 @@ void Registry::remove_thread(ThreadCache* cache) noexcept {
     std::erase(threads_, cache);
 }
 
+namespace {
+
+// A program that never calls finalize() still gets its file, at normal exit, with a warning.
+void finalize_at_exit() {
+    Registry& registry = Registry::instance();
+    if (!registry.active()) return;
+    std::cerr << "scope_profiler: warning: finalize() was not called; writing "
+              << registry.config().file_path << " at exit\n";
+    registry.finalize(false);
+}
+
+}  // namespace
+
 void Registry::setup(const Config& config) {
     config.validate();
+    // A file that cannot be written is found now, not after hours of work.
+    if (config.profiling_activated) h5::check_writable(config.file_path);
+    static const bool at_exit_registered = std::atexit(finalize_at_exit) == 0;
+    (void)at_exit_registered;
     std::lock_guard lock(mutex_);
     next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
@@ -243,6 +262,9 @@ void Registry::finalize(bool verbose) {
         summaries.push_back(summarize(*region, config_.time_trace));
     }
     if (verbose) TextSummaryWriter(std::cout).write(summaries);
+    if (config_.profiling_activated) {
+        write_session_file(config_, std::vector<const Region*>(listed_.begin(), listed_.end()));
+    }
 }
 
 // ---- the slow paths of the hot path (declared in detail/runtime.hpp) ----

@@ -1,0 +1,107 @@
+#pragma once
+// The HDF5 file (../shared/design.md, "The HDF5 file"): the per-rank files appended to during a
+// run, and the merged file finalize() writes. HDF5's C API only, behind this header: nothing of
+// <hdf5.h> leaks into the rest of the library.
+//
+// Layout of both kinds of file:
+//   metadata                       (merged file only) one attribute per metadata pair
+//   rank<N>/regions/<escaped name>/  attribute "name" (the original bytes), and the datasets
+//       start_times, end_times (int64), thread_ids (int32)               one per host interval
+//       device_start_times, device_end_times, device_streams (int64),
+//       device_host_fallback (uint8)                                     one per device interval
+// The root carries no "scope_profiler_schema" attribute: the Python library's readers read the
+// layout as its schema 1.
+//
+// Every function throws std::runtime_error with a sentence naming the file and the failing HDF5
+// call ("scope_profiler: cannot write /x/p.h5: H5Dwrite failed (...)"), std::invalid_argument for
+// malformed input. HDF5's own error printing is turned off. All functions may be called from any
+// thread; calls are serialized internally.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace scope_profiler::detail::h5 {
+
+/// A region name as an HDF5 link name, reversibly: '%' -> %25, '/' -> %2F, the name "." ->
+/// %2E, ASCII control bytes (0x00-0x1F, 0x7F) and bytes that are not part of valid UTF-8 ->
+/// %XX (uppercase hex). Everything else, valid UTF-8 and spaces included, stays as it is. The
+/// result is valid UTF-8, holds no '/', and is never ".".
+std::string escape_name(std::string_view name);
+/// The inverse of escape_name. A '%' not followed by two hex digits is kept as it is.
+std::string unescape_name(std::string_view escaped);
+
+/// One region's intervals: the host columns (start_times, end_times, thread_ids) have one
+/// element per host interval, the four device columns one per device interval.
+struct RegionColumns {
+    std::string name;
+    std::vector<std::int64_t> start_times, end_times;
+    std::vector<std::int32_t> thread_ids;
+    std::vector<std::int64_t> device_start_times, device_end_times, device_streams;
+    std::vector<std::uint8_t> device_host_fallback;
+};
+
+/// The attributes of the merged file's "metadata" group. A later pair of the same name
+/// replaces an earlier one.
+struct Metadata {
+    std::vector<std::pair<std::string, std::string>> text;
+    std::vector<std::pair<std::string, std::int64_t>> numbers;
+};
+
+/// timestamp, hostname, platform, user, working_directory, scope_profiler_version, compiler,
+/// clock (text); omp_num_threads, mpi_size, total_cores (numbers). The caller adds gpu_name,
+/// cuda_runtime and cuda_driver where a GPU is used.
+Metadata collect_metadata(int mpi_size);
+
+/// One rank's file during a run: created (truncated) with the group rank<N>/regions, then
+/// appended to. After every append the file on disk is complete: a process killed after
+/// append() returned leaves a file that opens and holds every appended interval.
+class RankFile {
+public:
+    RankFile(const std::string& path, int rank);
+    ~RankFile();  // closes; errors are swallowed (call close() to see them)
+    RankFile(const RankFile&) = delete;
+    RankFile& operator=(const RankFile&) = delete;
+
+    /// Appends the chunk's elements to its region's datasets (the group and the datasets are
+    /// created on the region's first append, also when the chunk is empty) and flushes the
+    /// file. Before writing, room for the data is reserved on disk (and checked against the
+    /// process's file-size limit): a full disk is reported before anything is written, and
+    /// the file keeps every interval appended before. On failure the call can be retried
+    /// with the same chunk.
+    void append(const RegionColumns& chunk);
+    /// Closes the file; a second call does nothing. append() after close() throws.
+    void close();
+
+    [[nodiscard]] const std::string& path() const noexcept;
+    [[nodiscard]] int rank() const noexcept;
+    [[nodiscard]] bool is_open() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// The name of the temporary file a merged file is written to: path + ".tmp." + pid.
+std::string temporary_path(const std::string& path);
+
+/// Writes the merged file from memory: temporary_path(path) first, renamed onto path once
+/// complete (no reader ever sees half a file). On failure the temporary file is removed and
+/// the exception is thrown; path is left as it was.
+void write_merged(const std::string& path, const Metadata& metadata,
+                  const std::vector<std::pair<int, std::vector<RegionColumns>>>& ranks);
+
+/// The same merged layout from closed rank files (pairs rank, file holding group rank<N>):
+/// each rank<N> group is copied whole (H5Ocopy) into temporary_path(path), which is renamed
+/// onto path; the rank files are removed only after the rename succeeded.
+void merge_rank_files(const std::string& path, const Metadata& metadata,
+                      const std::vector<std::pair<int, std::string>>& rank_files);
+
+/// Throws std::invalid_argument with a clear sentence when a file cannot be created at path
+/// (probes by creating and removing path + ".probe.<pid>").
+void check_writable(const std::string& path);
+
+}  // namespace scope_profiler::detail::h5

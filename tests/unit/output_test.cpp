@@ -1,0 +1,107 @@
+// The file a session ends with: finalize() writes every region, host and device, with the
+// metadata; a path that cannot be written is refused at setup(); a program that never calls
+// finalize() still gets its file at exit.
+#include <filesystem>
+#include <string>
+
+#include "fake_device_backend.hpp"
+#include "h5_read.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class Output : public ::testing::Test {
+protected:
+    void SetUp() override {
+        // Named by the test alone: a death test's child process runs SetUp() again and must
+        // find the same directory.
+        dir_ = fs::temp_directory_path() /
+               (std::string("scope_profiler_output_test_") +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);  // nothing from an earlier run can pass for this one's output
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string path(const char* name) const { return (dir_ / name).string(); }
+    fs::path dir_;
+};
+
+TEST_F(Output, FinalizeWritesEveryRegionAsTheQueriesSeeIt) {
+    const std::string file = path("run.h5");
+    sp::ProfileManager::setup({.flush_to_disk = false, .file_path = file});
+    fake::Installed gpu;
+    for (int i = 0; i < 3; ++i) auto r = sp::ProfileManager::profile_region("solver");
+    { auto r = sp::ProfileManager::profile_region("a/b ünï"); }
+    { auto r = sp::ProfileManager::profile_region("solver", fake::stream(7)); }
+    gpu.backend->complete(1, 5000, 6000);
+    (void)sp::ProfileManager::region("never_called");  // listed, no calls
+    sp::ProfileManager::finalize(false);
+
+    ASSERT_TRUE(fs::exists(file));
+    const h5_read::Layout layout = h5_read::read_layout(file);
+    ASSERT_EQ(layout.size(), 1u);
+    const auto& regions = layout.at(0);
+    const sp::Region* solver = sp::ProfileManager::get_region("solver");
+    const auto& s = regions.at("solver");
+    EXPECT_EQ(s.start_times, solver->get_start_times());
+    EXPECT_EQ(s.end_times, solver->get_end_times());
+    EXPECT_EQ(s.thread_ids, solver->get_thread_ids());
+    EXPECT_EQ(s.start_times.size(), 4u);  // 3 host scopes + the CPU side of the device scope
+    EXPECT_EQ(s.device_start_times, std::vector<std::int64_t>{5000});
+    EXPECT_EQ(s.device_end_times, std::vector<std::int64_t>{6000});
+    EXPECT_EQ(s.device_streams, std::vector<std::int64_t>{7});
+    EXPECT_EQ(s.device_host_fallback, std::vector<std::uint8_t>{0});
+    EXPECT_EQ(regions.at("a/b ünï").start_times.size(), 1u);  // escaped on disk, exact in "name"
+    EXPECT_TRUE(regions.at("never_called").start_times.empty());
+
+    h5_read::Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    h5_read::Id metadata(H5Gopen2(f, "metadata", H5P_DEFAULT), H5Gclose);
+    EXPECT_FALSE(h5_read::read_string_attribute(metadata, "hostname").empty());
+    EXPECT_EQ(h5_read::read_string_attribute(metadata, "scope_profiler_version"), sp::version_string);
+    EXPECT_EQ(h5_read::read_number_attribute(metadata, "mpi_size"), 1);
+    EXPECT_LE(H5Aexists(f, "scope_profiler_schema"), 0);  // the Python readers' schema 1
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+        EXPECT_EQ(entry.path().filename(), "run.h5") << "left behind: " << entry.path();
+    }
+}
+
+TEST_F(Output, ASessionWithProfilingOffWritesNoFile) {
+    const std::string file = path("off.h5");
+    sp::ProfileManager::setup({.profiling_activated = false, .flush_to_disk = false, .file_path = file});
+    { auto r = sp::ProfileManager::profile_region("x"); }
+    sp::ProfileManager::finalize(false);
+    EXPECT_FALSE(fs::exists(file));
+}
+
+TEST_F(Output, SetupRefusesAPathThatCannotBeWrittenAndKeepsTheSession) {
+    sp::ProfileManager::setup({.flush_to_disk = false, .file_path = path("ok.h5")});
+    { auto r = sp::ProfileManager::profile_region("kept"); }
+    for (const std::string bad : {path("missing_dir/x.h5"), std::string("/proc/x.h5"), path("")}) {
+        try {
+            sp::ProfileManager::setup({.flush_to_disk = false, .file_path = bad});
+            ADD_FAILURE() << "setup accepted " << bad;
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();  // names the path
+        }
+    }
+    EXPECT_EQ(calls_of("kept"), 1u);
+    EXPECT_EQ(sp::ProfileManager::get_config().file_path, path("ok.h5"));
+}
+
+TEST_F(Output, AProgramThatNeverCallsFinalizeGetsItsFileAtExitWithAWarning) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string file = path("at_exit.h5");
+    EXPECT_EXIT(
+        {
+            sp::ProfileManager::setup({.flush_to_disk = false, .file_path = file});
+            { auto r = sp::ProfileManager::profile_region("unfinished"); }
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(0), "finalize\\(\\) was not called; writing .*at_exit.h5 at exit");
+    ASSERT_TRUE(fs::exists(file));
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("unfinished").start_times.size(), 1u);
+}
+
+}  // namespace
