@@ -28,3 +28,16 @@ def collect(rows, key=lambda name: name):
 def to_ns(row, field="real_time"):
     scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row.get("time_unit", "ns")]
     return row[field] * scale
+
+
+def finish(missed, gpu_skipped, require_gpu, strict):
+    """Prints what was missed and returns the exit status the table scripts end with."""
+    if missed:
+        print(f"\ntargets missed: {', '.join(missed)}")
+    status = 0
+    if gpu_skipped and require_gpu:
+        print(f"\nGPU benchmarks skipped ({', '.join(gpu_skipped)}) but --require-gpu was given", file=sys.stderr)
+        status = 1
+    if missed and strict:
+        status = 1
+    return status

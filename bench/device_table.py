@@ -13,7 +13,7 @@ GPU rows print "skipped: no GPU" when the binary found no usable device.
 import argparse
 import sys
 
-from benchjson import collect as collect_rows, run, to_ns
+from benchjson import collect as collect_rows, finish, run, to_ns
 
 GPU_BENCHMARKS = ("BM_RawEventRecordPair", "BM_DeviceScope", "BM_ResolveThroughput")
 
@@ -107,15 +107,7 @@ def main():
               f"| {rate:,.0f} pairs/s{note} | {1e9 / rate if rate else float('inf'):.0f} ns per pair "
               f"| >= 1,000,000 pairs/s | {'yes' if ok else 'NO'} |")
 
-    if missed:
-        print(f"\ntargets missed: {', '.join(missed)}")
-    status = 0
-    if gpu_skipped and a.require_gpu:
-        print(f"\nGPU benchmarks skipped ({', '.join(gpu_skipped)}) but --require-gpu was given", file=sys.stderr)
-        status = 1
-    if missed and a.strict:
-        status = 1
-    return status
+    return finish(missed, gpu_skipped, a.require_gpu, a.strict)
 
 
 if __name__ == "__main__":

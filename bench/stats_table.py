@@ -14,7 +14,7 @@ GPU rows print "skipped: no GPU" when the binary found no usable device.
 import argparse
 import sys
 
-from benchjson import collect as collect_rows, run, to_ns
+from benchjson import collect as collect_rows, finish, run, to_ns
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 
@@ -136,15 +136,7 @@ def main():
     else:
         print(f"| GPU speedup at N = {top:,} | {skip_text(('BM_Stats_Gpu', top))} | >= 5 x | |")
 
-    if missed:
-        print(f"\ntargets missed: {', '.join(missed)}")
-    status = 0
-    if gpu_skipped and a.require_gpu:
-        print(f"\nGPU benchmarks skipped ({', '.join(gpu_skipped)}) but --require-gpu was given", file=sys.stderr)
-        status = 1
-    if missed and a.strict:
-        status = 1
-    return status
+    return finish(missed, gpu_skipped, a.require_gpu, a.strict)
 
 
 if __name__ == "__main__":
