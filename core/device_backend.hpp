@@ -48,8 +48,6 @@ public:
     virtual void discard(std::uint64_t ticket) noexcept = 0;
     /// An id of `stream` for intervals timed on the host.
     virtual std::int64_t stream_id(CUstream_st* stream) noexcept = 0;
-    /// One line for messages and the file's metadata, e.g. "CUDA events on NVIDIA H100".
-    virtual std::string description() const = 0;
     /// Attributes for the file's metadata where a GPU is used: gpu_name, cuda_runtime, cuda_driver.
     virtual std::vector<std::pair<std::string, std::string>> metadata() const { return {}; }
     /// Bracket a resolution pass (one thread polls many pairs in between). The CUDA backend

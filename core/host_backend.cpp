@@ -26,7 +26,6 @@ public:
     std::int64_t stream_id(CUstream_st* stream) noexcept override {
         return static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(stream));
     }
-    std::string description() const override { return "host fallback (" + reason_ + ")"; }
 
 private:
     std::string reason_;

@@ -68,8 +68,8 @@ struct DeviceState {
 
 class CudaBackend final : public DeviceBackend {
 public:
-    CudaBackend(std::string description, std::vector<std::pair<std::string, std::string>> metadata)
-        : description_(std::move(description)), metadata_(std::move(metadata)) {}
+    explicit CudaBackend(std::vector<std::pair<std::string, std::string>> metadata)
+        : metadata_(std::move(metadata)) {}
 
     std::vector<std::pair<std::string, std::string>> metadata() const override { return metadata_; }
 
@@ -154,7 +154,6 @@ public:
         return static_cast<std::int64_t>(id);
     }
 
-    std::string description() const override { return description_; }
 
     void begin_resolution() noexcept override { relax_capture_mode(); }
     void end_resolution() noexcept override { restore_capture_mode(); }
@@ -274,7 +273,6 @@ private:
         return DevicePoll::failed;
     }
 
-    std::string description_;
     std::vector<std::pair<std::string, std::string>> metadata_;
     std::mutex mutex_;
     std::vector<DeviceState> devices_;
@@ -306,7 +304,7 @@ std::unique_ptr<DeviceBackend> make_default_device_backend() {
     std::vector<std::pair<std::string, std::string>> metadata = {{"gpu_name", name}};
     if (cudaRuntimeGetVersion(&runtime) == cudaSuccess) metadata.emplace_back("cuda_runtime", version(runtime));
     if (cudaDriverGetVersion(&driver) == cudaSuccess) metadata.emplace_back("cuda_driver", version(driver));
-    return std::make_unique<CudaBackend>("CUDA events on " + name, std::move(metadata));
+    return std::make_unique<CudaBackend>(std::move(metadata));
 }
 
 }  // namespace scope_profiler::detail

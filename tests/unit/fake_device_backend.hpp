@@ -63,7 +63,6 @@ public:
     std::int64_t stream_id(CUstream_st* s) noexcept override {
         return static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(s));
     }
-    std::string description() const override { return "fake"; }
 
     /// The GPU finished `ticket` at [start, end].
     void complete(std::uint64_t ticket, std::int64_t start, std::int64_t end) {
