@@ -88,6 +88,7 @@ TEST_F(Output, SetupRefusesAPathThatCannotBeWrittenAndKeepsTheSession) {
     }
     EXPECT_EQ(calls_of("kept"), 1u);
     EXPECT_EQ(sp::ProfileManager::get_config().file_path, path("ok.h5"));
+    sp::ProfileManager::finalize(false);  // before TearDown removes the directory it writes to
 }
 
 TEST_F(Output, AProgramThatNeverCallsFinalizeGetsItsFileAtExitWithAWarning) {
