@@ -1,0 +1,230 @@
+// `scope-profiler export --chrome-trace` (chrome_trace.hpp).
+
+#include "chrome_trace.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include "output_file.hpp"
+#include "progress.hpp"
+
+namespace scope_profiler::cli {
+
+namespace {
+
+constexpr std::uint64_t kSlice = std::uint64_t{1} << 20;
+
+/// Length of the valid UTF-8 sequence at text[i], 0 when there is none.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size() || (length == 2 && lead < 0xC2)) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    }
+    if (length == 3) {
+        const unsigned next = byte(i + 1);
+        if ((lead == 0xE0 && next < 0xA0) || (lead == 0xED && next >= 0xA0)) return 0;  // overlong, surrogate
+    }
+    if (length == 4) {
+        const unsigned next = byte(i + 1);
+        if ((lead == 0xF0 && next < 0x90) || (lead == 0xF4 && next >= 0x90) || lead > 0xF4) return 0;
+    }
+    return length;
+}
+
+/// ns since the origin as microseconds, exactly: "1234.567".
+void put_microseconds(std::ostream& out, std::int64_t ns) {
+    char text[32];
+    const bool negative = ns < 0;
+    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+    const std::uint64_t fraction = magnitude % 1000;
+    int n = 0;
+    if (fraction == 0) {
+        n = std::snprintf(text, sizeof text, "%s%llu", negative ? "-" : "", static_cast<unsigned long long>(magnitude / 1000));
+    } else {
+        n = std::snprintf(text, sizeof text, "%s%llu.%03llu", negative ? "-" : "",
+                          static_cast<unsigned long long>(magnitude / 1000), static_cast<unsigned long long>(fraction));
+    }
+    out.write(text, n);
+}
+
+/// The traceEvents array: a comma before every element but the first.
+class Events {
+public:
+    explicit Events(std::ostream& out) : out_(out) {}
+    std::ostream& next() {
+        out_ << (first_ ? "\n" : ",\n");
+        first_ = false;
+        return out_;
+    }
+
+private:
+    std::ostream& out_;
+    bool first_ = true;
+};
+
+struct Track {
+    int pid = 0;
+    long long tid = 0;
+};
+
+/// One complete event.
+void put_event(Events& events, const std::string& name_json, const char* category, Track track,
+               std::int64_t start, std::int64_t end, std::int64_t origin, bool host_fallback) {
+    std::ostream& out = events.next();
+    out << "{\"name\":" << name_json << ",\"cat\":\"" << category << "\",\"ph\":\"X\",\"pid\":" << track.pid
+        << ",\"tid\":" << track.tid << ",\"ts\":";
+    put_microseconds(out, start - origin);
+    out << ",\"dur\":";
+    put_microseconds(out, end - start);
+    if (host_fallback) out << ",\"args\":{\"host_fallback\":true}";
+    out << '}';
+}
+
+void put_metadata_event(Events& events, const char* name, int pid, const long long* tid, const std::string& args) {
+    std::ostream& out = events.next();
+    out << "{\"name\":\"" << name << "\",\"ph\":\"M\",\"pid\":" << pid;
+    if (tid != nullptr) out << ",\"tid\":" << *tid;
+    out << ",\"args\":{" << args << "}}";
+}
+
+}  // namespace
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+            ++i;
+        } else if (c < 0x20 || c == 0x7F) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            out += escaped;
+            ++i;
+        } else if (const std::size_t length = utf8_length(text, i); length > 0) {
+            out.append(text.substr(i, length));
+            i += length;
+        } else {
+            out += "\\ufffd";
+            ++i;
+        }
+    }
+    return out + '"';
+}
+
+void write_chrome_trace(std::ostream& out, const ProfileFile& file, const RegionFilter& regions,
+                        const RankSet& ranks) {
+    // First pass, structure and start times only: the origin, the thread ids and the streams.
+    std::int64_t origin = std::numeric_limits<std::int64_t>::max();
+    std::uint64_t total = 0;
+    for (const auto& rank : file.ranks()) {
+        if (!ranks.contains(rank.rank)) continue;
+        for (const auto& region : rank.regions) {
+            if (regions.matches(region.name)) total += region.host_count + region.device_count;
+        }
+    }
+    std::map<int, std::set<std::int32_t>> threads;
+    std::map<int, std::set<std::int64_t>> streams;
+    {
+        Progress progress("scanning " + file.path(), total);
+        for (const auto& rank : file.ranks()) {
+            if (!ranks.contains(rank.rank)) continue;
+            threads[rank.rank];
+            for (const auto& region : rank.regions) {
+                if (!regions.matches(region.name)) continue;
+                for (std::uint64_t first = 0; first < region.host_count; first += kSlice) {
+                    const HostColumns c = file.read_host(region, first, kSlice);
+                    if (!c.start_times.empty()) origin = std::min(origin, *std::min_element(c.start_times.begin(), c.start_times.end()));
+                    threads[rank.rank].insert(c.thread_ids.begin(), c.thread_ids.end());
+                    progress.advance(c.start_times.size());
+                }
+                for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
+                    const DeviceColumns c = file.read_device(region, first, kSlice);
+                    if (!c.start_times.empty()) origin = std::min(origin, *std::min_element(c.start_times.begin(), c.start_times.end()));
+                    streams[rank.rank].insert(c.streams.begin(), c.streams.end());
+                    progress.advance(c.start_times.size());
+                }
+            }
+        }
+    }
+    if (origin == std::numeric_limits<std::int64_t>::max()) origin = 0;
+
+    // Stream tracks get tids above every thread id of the file (rounded up to a multiple of
+    // 1000, so they read as 1000, 1001, ...), in stream id order.
+    std::int32_t max_thread = -1;
+    for (const auto& [rank, ids] : threads) {
+        if (!ids.empty()) max_thread = std::max(max_thread, *ids.rbegin());
+    }
+    const long long stream_base = (static_cast<long long>(max_thread) / 1000 + 1) * 1000;
+
+    out << "{\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"source_file\":" << json_string(file.path())
+        << ",\"time_origin_ns\":" << origin;
+    for (const auto& [key, value] : file.metadata()) out << ",\n " << json_string(key) << ':' << json_string(value);
+    out << "},\n\"traceEvents\":[";
+    Events events(out);
+    std::map<int, std::map<std::int64_t, long long>> stream_tid;
+    for (const auto& [rank, ids] : threads) {
+        put_metadata_event(events, "process_name", rank, nullptr, "\"name\":\"rank " + std::to_string(rank) + "\"");
+        put_metadata_event(events, "process_sort_index", rank, nullptr, "\"sort_index\":" + std::to_string(rank));
+        for (const std::int32_t id : ids) {
+            const long long tid = id;
+            put_metadata_event(events, "thread_name", rank, &tid, "\"name\":\"thread " + std::to_string(id) + "\"");
+            put_metadata_event(events, "thread_sort_index", rank, &tid, "\"sort_index\":" + std::to_string(tid));
+        }
+        long long next = stream_base;
+        for (const std::int64_t stream : streams[rank]) {
+            const long long tid = next++;
+            stream_tid[rank][stream] = tid;
+            put_metadata_event(events, "thread_name", rank, &tid, "\"name\":\"stream " + std::to_string(stream) + "\"");
+            put_metadata_event(events, "thread_sort_index", rank, &tid, "\"sort_index\":" + std::to_string(tid));
+        }
+    }
+
+    Progress progress("writing the trace of " + file.path(), total);
+    for (const auto& rank : file.ranks()) {
+        if (!ranks.contains(rank.rank)) continue;
+        const auto& tids = stream_tid[rank.rank];
+        for (const auto& region : rank.regions) {
+            if (!regions.matches(region.name)) continue;
+            const std::string name = json_string(region.name);
+            for (std::uint64_t first = 0; first < region.host_count; first += kSlice) {
+                const HostColumns c = file.read_host(region, first, kSlice);
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    put_event(events, name, "host", {rank.rank, c.thread_ids[i]}, c.start_times[i], c.end_times[i], origin, false);
+                }
+                progress.advance(c.start_times.size());
+            }
+            for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
+                const DeviceColumns c = file.read_device(region, first, kSlice);
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    put_event(events, name, "device", {rank.rank, tids.at(c.streams[i])}, c.start_times[i], c.end_times[i],
+                              origin, c.host_fallback[i] != 0);
+                }
+                progress.advance(c.start_times.size());
+            }
+        }
+    }
+    out << "\n]}\n";
+}
+
+void run_export(const ExportOptions& options) {
+    const RegionFilter regions(options.include, options.exclude);
+    const RankSet ranks(options.ranks);
+    const ProfileFile file(options.file);
+    if (options.chrome_trace.empty()) {
+        throw InputError("export: say what to write, e.g. --chrome-trace trace.json");
+    }
+    OutputFile output(options.chrome_trace);
+    write_chrome_trace(output.stream(), file, regions, ranks);
+    output.commit();
+}
+
+}  // namespace scope_profiler::cli

@@ -1,0 +1,50 @@
+#pragma once
+// What a command looks at: regions chosen by --include / --exclude regular expressions and ranks
+// chosen by --ranks "0-3,5". Shared by report, export and pproc.
+
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scope_profiler::cli {
+
+/// Regions chosen by name. A name is kept when it matches one of the include patterns (or there
+/// are none) and none of the exclude patterns. A pattern matches anywhere in the name
+/// (std::regex_search, ECMAScript grammar): anchor it with ^ and $ to match the whole name.
+class RegionFilter {
+public:
+    RegionFilter() = default;
+    /// Compiles the patterns; a pattern that does not compile throws InputError naming it and
+    /// the option (`--include` or `--exclude`).
+    RegionFilter(const std::vector<std::string>& include, const std::vector<std::string>& exclude);
+
+    [[nodiscard]] bool matches(std::string_view name) const;
+    [[nodiscard]] const std::vector<std::string>& include_patterns() const noexcept { return include_text_; }
+    [[nodiscard]] const std::vector<std::string>& exclude_patterns() const noexcept { return exclude_text_; }
+
+private:
+    std::vector<std::string> include_text_, exclude_text_;
+    std::vector<std::regex> include_, exclude_;
+};
+
+/// Ranks chosen by a list such as "0-3,5" (ranges inclusive, blanks allowed around the parts).
+/// Empty text chooses every rank.
+class RankSet {
+public:
+    RankSet() = default;
+    /// Parses the list; malformed text throws InputError naming the offending part.
+    explicit RankSet(std::string_view text);
+
+    [[nodiscard]] bool contains(int rank) const noexcept;
+    /// True when no list was given: every rank is chosen.
+    [[nodiscard]] bool all() const noexcept { return all_; }
+    /// The chosen ranks, sorted and distinct (empty when all()).
+    [[nodiscard]] const std::vector<int>& ranks() const noexcept { return ranks_; }
+
+private:
+    bool all_ = true;
+    std::vector<int> ranks_;
+};
+
+}  // namespace scope_profiler::cli

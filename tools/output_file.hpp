@@ -1,0 +1,37 @@
+#pragma once
+// An output file that appears whole or not at all: written under a temporary name next to the
+// target (<path>.tmp.<pid>), synced and renamed onto the path by commit(). Destroyed without
+// commit() (an error, an exception) it removes the temporary file, so a failing command never
+// leaves a partial output behind, and an existing file at the path stays as it was.
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+namespace scope_profiler::cli {
+
+class OutputFile {
+public:
+    /// Creates the temporary file; a path that cannot be written throws InputError naming it
+    /// and the reason.
+    explicit OutputFile(std::string path);
+    ~OutputFile();  // removes the temporary file unless commit() succeeded
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+
+    /// The stream to write to (buffered; write errors are found by commit()).
+    [[nodiscard]] std::ostream& stream() noexcept { return stream_; }
+    /// Flushes, syncs and renames the file into place; any failure throws InputError (the
+    /// temporary file is removed).
+    void commit();
+
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_, temporary_;
+    std::unique_ptr<char[]> buffer_;
+    std::ofstream stream_;
+    bool committed_ = false;
+};
+
+}  // namespace scope_profiler::cli

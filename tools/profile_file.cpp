@@ -1,0 +1,432 @@
+// ProfileFile (profile_file.hpp): HDF5's C API, with its error printing off; every failing call
+// becomes an InputError naming the file, the object and HDF5's innermost reason.
+
+#include "profile_file.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <type_traits>
+
+#include "h5_writer.hpp"
+
+namespace scope_profiler::cli {
+
+namespace {
+
+/// An HDF5 identifier closed at scope exit.
+class Hid {
+public:
+    Hid() = default;
+    Hid(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
+    Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
+    Hid& operator=(Hid&& other) noexcept {
+        std::swap(id_, other.id_);
+        std::swap(close_, other.close_);
+        return *this;
+    }
+    Hid(const Hid&) = delete;
+    Hid& operator=(const Hid&) = delete;
+    ~Hid() {
+        if (id_ >= 0 && close_ != nullptr) close_(id_);
+    }
+    [[nodiscard]] hid_t get() const noexcept { return id_; }
+    [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
+
+private:
+    hid_t id_ = -1;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+void silence_hdf5() {
+    static std::once_flag once;
+    std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+/// HDF5's innermost error description for the call that just failed ("" when none); clears
+/// the error stack.
+std::string hdf5_reason() {
+    std::string innermost;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_DOWNWARD,
+        [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+            if (error->desc != nullptr && error->desc[0] != '\0') {
+                *static_cast<std::string*>(data) = error->desc;
+            }
+            return 0;
+        },
+        &innermost);
+    H5Eclear2(H5E_DEFAULT);
+    return innermost;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+    throw InputError(path + ": " + problem);
+}
+
+/// Fails with the problem and HDF5's reason for the call that just failed.
+[[noreturn]] void fail_hdf5(const std::string& path, const std::string& problem) {
+    const std::string reason = hdf5_reason();
+    fail(path, reason.empty() ? problem : problem + " (HDF5: " + reason + ")");
+}
+
+Hid open_group(const std::string& path, hid_t location, const std::string& name) {
+    Hid group(H5Gopen2(location, name.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!group.valid()) fail_hdf5(path, "cannot open the group " + name);
+    return group;
+}
+
+bool link_exists(const std::string& path, hid_t location, const std::string& name) {
+    const htri_t exists = H5Lexists(location, name.c_str(), H5P_DEFAULT);
+    if (exists < 0) fail_hdf5(path, "cannot look up " + name);
+    return exists > 0;
+}
+
+/// The names of a group's links: in creation order where the file tracks it, else by name.
+std::vector<std::string> link_names(const std::string& path, hid_t group, const std::string& what) {
+    std::vector<std::string> names;
+    auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        return 0;
+    };
+    hsize_t index = 0;
+    if (H5Literate(group, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, collect, &names) >= 0) return names;
+    H5Eclear2(H5E_DEFAULT);
+    names.clear();
+    index = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names) < 0) {
+        fail_hdf5(path, "cannot list " + what);
+    }
+    return names;
+}
+
+/// The length of a 1-D integer dataset `group/name`; -1 when absent (and not required).
+std::int64_t dataset_length(const std::string& path, hid_t group, const std::string& group_path,
+                            const char* name, bool required) {
+    const std::string object = group_path + "/" + name;
+    if (!link_exists(path, group, name)) {
+        if (required) fail(path, object + " is missing");
+        return -1;
+    }
+    Hid dataset(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
+    if (!dataset.valid()) fail_hdf5(path, "cannot open the dataset " + object);
+    Hid type(H5Dget_type(dataset.get()), H5Tclose);
+    if (!type.valid()) fail_hdf5(path, "cannot read the type of " + object);
+    if (H5Tget_class(type.get()) != H5T_INTEGER) fail(path, object + " does not hold integers");
+    Hid space(H5Dget_space(dataset.get()), H5Sclose);
+    if (!space.valid()) fail_hdf5(path, "cannot read the shape of " + object);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank != 1) fail(path, object + " is not one-dimensional");
+    hsize_t length = 0;
+    if (H5Sget_simple_extent_dims(space.get(), &length, nullptr) < 0) {
+        fail_hdf5(path, "cannot read the shape of " + object);
+    }
+    return static_cast<std::int64_t>(length);
+}
+
+/// The text of a string attribute's elements, exactly (fixed-length strings lose their padding).
+std::vector<std::string> read_strings(const std::string& path, hid_t attribute, hid_t type,
+                                      std::size_t elements, const std::string& what) {
+    std::vector<std::string> values;
+    if (H5Tis_variable_str(type) > 0) {
+        Hid memory(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(memory.get(), H5T_VARIABLE);
+        H5Tset_cset(memory.get(), H5Tget_cset(type));
+        std::vector<char*> texts(elements, nullptr);
+        if (H5Aread(attribute, memory.get(), texts.data()) < 0) fail_hdf5(path, "cannot read " + what);
+        for (char* text : texts) {
+            values.emplace_back(text != nullptr ? text : "");
+            H5free_memory(text);
+        }
+        return values;
+    }
+    const std::size_t size = H5Tget_size(type);
+    std::string bytes(size * elements, '\0');
+    if (size > 0 && H5Aread(attribute, type, bytes.data()) < 0) fail_hdf5(path, "cannot read " + what);
+    const H5T_str_t pad = H5Tget_strpad(type);
+    for (std::size_t i = 0; i < elements; ++i) {
+        std::string value = bytes.substr(i * size, size);
+        if (pad == H5T_STR_NULLTERM) {
+            value.resize(std::strlen(value.c_str()));
+        } else {
+            const char padding = pad == H5T_STR_SPACEPAD ? ' ' : '\0';
+            while (!value.empty() && value.back() == padding) value.pop_back();
+        }
+        values.push_back(std::move(value));
+    }
+    return values;
+}
+
+std::string number_text(double value) {
+    char text[32];
+    const auto result = std::to_chars(text, text + sizeof text, value);
+    return std::string(text, result.ptr);
+}
+
+/// An attribute as text: strings as they are, numbers in decimal, arrays joined with ", ".
+/// Types that have no sensible text (compounds, references) give "".
+std::string attribute_text(const std::string& path, hid_t location, const char* name,
+                           const std::string& what) {
+    Hid attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+    if (!attribute.valid()) fail_hdf5(path, "cannot open " + what);
+    Hid type(H5Aget_type(attribute.get()), H5Tclose);
+    Hid space(H5Aget_space(attribute.get()), H5Sclose);
+    if (!type.valid() || !space.valid()) fail_hdf5(path, "cannot read the type of " + what);
+    const hssize_t points = H5Sget_simple_extent_npoints(space.get());
+    if (points < 0) fail_hdf5(path, "cannot read the shape of " + what);
+    const auto elements = static_cast<std::size_t>(points);
+    std::vector<std::string> values;
+    switch (H5Tget_class(type.get())) {
+        case H5T_STRING:
+            values = read_strings(path, attribute.get(), type.get(), elements, what);
+            break;
+        case H5T_INTEGER: {
+            const bool is_signed = H5Tget_sign(type.get()) != H5T_SGN_NONE;
+            std::vector<std::int64_t> numbers(elements);
+            if (elements > 0 &&
+                H5Aread(attribute.get(), is_signed ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64, numbers.data()) < 0) {
+                fail_hdf5(path, "cannot read " + what);
+            }
+            for (const auto n : numbers) {
+                values.push_back(is_signed ? std::to_string(n) : std::to_string(static_cast<std::uint64_t>(n)));
+            }
+            break;
+        }
+        case H5T_FLOAT: {
+            std::vector<double> numbers(elements);
+            if (elements > 0 && H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, numbers.data()) < 0) {
+                fail_hdf5(path, "cannot read " + what);
+            }
+            for (const double n : numbers) values.push_back(number_text(n));
+            break;
+        }
+        default:
+            break;
+    }
+    std::string text;
+    for (std::size_t i = 0; i < values.size(); ++i) text += (i > 0 ? ", " : "") + values[i];
+    return text;
+}
+
+/// "rank<N>" -> N; -1 for any other name.
+int rank_of(const std::string& name) {
+    if (name.size() <= 4 || name.compare(0, 4, "rank") != 0) return -1;
+    int rank = -1;
+    const char* first = name.data() + 4;
+    const char* last = name.data() + name.size();
+    const auto [end, error] = std::from_chars(first, last, rank);
+    return error == std::errc{} && end == last && rank >= 0 ? rank : -1;
+}
+
+template <typename T>
+hid_t memory_type() {
+    if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+    if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+    if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+}
+
+}  // namespace
+
+struct ProfileFile::Impl {
+    std::string path;
+    Hid file;
+    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<RankInfo> ranks;
+
+    void open();
+    void read_metadata();
+    RegionInfo read_region(hid_t regions, const std::string& link, const std::string& group_path);
+
+    /// Elements [first, first + count) of the dataset `region.group/name` into `out`.
+    template <typename T>
+    void read_slice(const RegionInfo& region, const char* name, std::uint64_t first,
+                    std::uint64_t count, std::vector<T>& out) const;
+    [[nodiscard]] bool has_dataset(const RegionInfo& region, const char* name) const {
+        return link_exists(path, file.get(), region.group + "/" + name);
+    }
+};
+
+void ProfileFile::Impl::open() {
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (!std::filesystem::exists(status)) fail(path, "no such file");
+    if (std::filesystem::is_directory(status)) fail(path, "is a directory, not a profiling file");
+    if (::access(path.c_str(), R_OK) != 0) fail(path, std::strerror(errno));
+    if (std::filesystem::file_size(path, error) == 0) fail(path, "the file is empty, not an HDF5 file");
+    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+    if (is_hdf5 == 0) fail(path, "not an HDF5 file");
+    if (is_hdf5 < 0) fail_hdf5(path, "cannot be read as an HDF5 file");
+    file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.valid()) fail_hdf5(path, "the HDF5 file cannot be opened: it is truncated or damaged");
+
+    if (H5Aexists(file.get(), "scope_profiler_schema") > 0) {
+        const std::string schema = attribute_text(path, file.get(), "scope_profiler_schema",
+                                                  "the attribute scope_profiler_schema");
+        if (schema != "1") {
+            fail(path, "written in the Python scope-profiler's schema " + schema +
+                           "; this program reads its schema 1 (rank<N>/regions/<name>/start_times, end_times)");
+        }
+    }
+    H5Eclear2(H5E_DEFAULT);
+
+    for (const auto& name : link_names(path, file.get(), "the file's groups")) {
+        if (name == "metadata") {
+            read_metadata();
+            continue;
+        }
+        const int rank = rank_of(name);
+        if (rank < 0) continue;
+        RankInfo info;
+        info.rank = rank;
+        Hid rank_group = open_group(path, file.get(), name);
+        if (link_exists(path, rank_group.get(), "regions")) {
+            Hid regions = open_group(path, rank_group.get(), "regions");
+            for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
+                info.regions.push_back(read_region(regions.get(), link, name + "/regions/" + link));
+            }
+        }
+        ranks.push_back(std::move(info));
+    }
+    std::sort(ranks.begin(), ranks.end(), [](const RankInfo& a, const RankInfo& b) { return a.rank < b.rank; });
+    for (std::size_t i = 1; i < ranks.size(); ++i) {
+        if (ranks[i].rank == ranks[i - 1].rank) {
+            fail(path, "holds rank " + std::to_string(ranks[i].rank) + " twice (rank groups with leading zeros)");
+        }
+    }
+}
+
+void ProfileFile::Impl::read_metadata() {
+    Hid group(H5Oopen(file.get(), "metadata", H5P_DEFAULT), H5Oclose);
+    if (!group.valid()) fail_hdf5(path, "cannot open metadata");
+    std::vector<std::string> names;
+    hsize_t index = 0;
+    const herr_t listed = H5Aiterate2(
+        group.get(), H5_INDEX_NAME, H5_ITER_INC, &index,
+        [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+            static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+            return 0;
+        },
+        &names);
+    if (listed < 0) fail_hdf5(path, "cannot list the attributes of metadata");
+    for (const auto& name : names) {
+        metadata.emplace_back(name, attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name));
+    }
+}
+
+RegionInfo ProfileFile::Impl::read_region(hid_t regions, const std::string& link,
+                                          const std::string& group_path) {
+    Hid group = open_group(path, regions, link);
+    RegionInfo region;
+    region.group = group_path;
+    const htri_t has_name = H5Aexists(group.get(), "name");
+    if (has_name < 0) fail_hdf5(path, "cannot read the attributes of " + group_path);
+    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name")
+                               : scope_profiler::detail::h5::unescape_name(link);
+
+    auto length = [&](const char* name, bool required) {
+        return dataset_length(path, group.get(), group_path, name, required);
+    };
+    auto expect_same = [&](std::int64_t actual, std::int64_t expected, const char* name, const char* reference) {
+        if (actual >= 0 && actual != expected) {
+            fail(path, group_path + ": " + name + " has " + std::to_string(actual) + " elements but " +
+                           reference + " has " + std::to_string(expected));
+        }
+    };
+    const std::int64_t host = length("start_times", true);
+    expect_same(length("end_times", true), host, "end_times", "start_times");
+    const std::int64_t threads = length("thread_ids", false);
+    expect_same(threads, host, "thread_ids", "start_times");
+    region.host_count = static_cast<std::uint64_t>(host);
+    region.has_thread_ids = threads >= 0;
+
+    const std::int64_t device = length("device_start_times", false);
+    const std::int64_t device_end = length("device_end_times", false);
+    if ((device < 0) != (device_end < 0)) {
+        fail(path, group_path + ": " + (device < 0 ? "device_start_times" : "device_end_times") +
+                       " is missing while the other device dataset is present");
+    }
+    if (device >= 0) {
+        expect_same(device_end, device, "device_end_times", "device_start_times");
+        expect_same(length("device_streams", false), device, "device_streams", "device_start_times");
+        expect_same(length("device_host_fallback", false), device, "device_host_fallback",
+                    "device_start_times");
+        region.device_count = static_cast<std::uint64_t>(device);
+    }
+    return region;
+}
+
+template <typename T>
+void ProfileFile::Impl::read_slice(const RegionInfo& region, const char* name, std::uint64_t first,
+                                   std::uint64_t count, std::vector<T>& out) const {
+    out.resize(count);
+    if (count == 0) return;
+    const std::string object = region.group + "/" + name;
+    Hid dataset(H5Dopen2(file.get(), object.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!dataset.valid()) fail_hdf5(path, "cannot open the dataset " + object);
+    Hid space(H5Dget_space(dataset.get()), H5Sclose);
+    const hsize_t start = first;
+    const hsize_t length = count;
+    Hid memory(H5Screate_simple(1, &length, nullptr), H5Sclose);
+    if (!space.valid() || !memory.valid() ||
+        H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &length, nullptr) < 0 ||
+        H5Dread(dataset.get(), memory_type<T>(), memory.get(), space.get(), H5P_DEFAULT, out.data()) < 0) {
+        fail_hdf5(path, "cannot read " + object + ": the file is truncated or damaged");
+    }
+}
+
+ProfileFile::ProfileFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    silence_hdf5();
+    impl_->path = path;
+    impl_->open();
+}
+
+ProfileFile::~ProfileFile() = default;
+ProfileFile::ProfileFile(ProfileFile&&) noexcept = default;
+ProfileFile& ProfileFile::operator=(ProfileFile&&) noexcept = default;
+
+const std::string& ProfileFile::path() const noexcept { return impl_->path; }
+
+const std::vector<std::pair<std::string, std::string>>& ProfileFile::metadata() const noexcept {
+    return impl_->metadata;
+}
+
+const std::vector<RankInfo>& ProfileFile::ranks() const noexcept { return impl_->ranks; }
+
+HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
+    const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
+    HostColumns columns;
+    impl_->read_slice(region, "start_times", first, n, columns.start_times);
+    impl_->read_slice(region, "end_times", first, n, columns.end_times);
+    if (region.has_thread_ids) {
+        impl_->read_slice(region, "thread_ids", first, n, columns.thread_ids);
+    } else {
+        columns.thread_ids.assign(n, 0);
+    }
+    return columns;
+}
+
+DeviceColumns ProfileFile::read_device(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
+    const std::uint64_t n = first < region.device_count ? std::min(count, region.device_count - first) : 0;
+    DeviceColumns columns;
+    impl_->read_slice(region, "device_start_times", first, n, columns.start_times);
+    impl_->read_slice(region, "device_end_times", first, n, columns.end_times);
+    if (n > 0 && impl_->has_dataset(region, "device_streams")) {
+        impl_->read_slice(region, "device_streams", first, n, columns.streams);
+    } else {
+        columns.streams.assign(n, 0);
+    }
+    if (n > 0 && impl_->has_dataset(region, "device_host_fallback")) {
+        impl_->read_slice(region, "device_host_fallback", first, n, columns.host_fallback);
+    } else {
+        columns.host_fallback.assign(n, 0);
+    }
+    return columns;
+}
+
+}  // namespace scope_profiler::cli

@@ -1,0 +1,624 @@
+// `scope-profiler report` (report.hpp).
+
+#include "report.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <unordered_map>
+
+#include "nesting.hpp"
+#include "output_file.hpp"
+#include "progress.hpp"
+
+namespace scope_profiler::cli {
+
+namespace {
+
+/// Elements read per dataset call: 1M intervals are 20 MB of host columns.
+constexpr std::uint64_t kSlice = std::uint64_t{1} << 20;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// The earliest-starting and the latest-ending call of a set of intervals.
+struct Ends {
+    std::int64_t first_start = std::numeric_limits<std::int64_t>::max(), first = 0;
+    std::int64_t last_end = std::numeric_limits<std::int64_t>::min(), last = 0;
+
+    void add(std::int64_t start, std::int64_t end) {
+        if (start < first_start) first_start = start, first = end - start;
+        if (end > last_end) last_end = end, last = end - start;
+    }
+};
+
+/// Durations of one region in one file (every chosen rank, one after the other).
+struct Collected {
+    std::vector<std::int64_t> durations;
+    Ends ends;
+
+    void add(std::int64_t start, std::int64_t end) {
+        durations.push_back(end - start);
+        ends.add(start, end);
+    }
+};
+
+/// Statistics of durations[offset, end) (reordered), with first/last from `ends`.
+DurationStats stats_of(std::vector<std::int64_t>& durations, std::size_t offset, const Ends& ends) {
+    DurationStats stats = duration_stats(durations.begin() + static_cast<std::ptrdiff_t>(offset), durations.end());
+    stats.first = ends.first;
+    stats.last = ends.last;
+    return stats;
+}
+
+}  // namespace
+
+double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q) {
+    const auto n = static_cast<double>(end - begin);
+    const double quantile = q / 100.0;
+    // numpy: virtual index n*q + alpha + q*(1 - alpha - beta) - 1 with alpha = beta = 1.
+    const double index = n * quantile + (1.0 + quantile * (1.0 - 1.0 - 1.0)) - 1.0;
+    const double below = std::floor(index);
+    const auto last = static_cast<std::ptrdiff_t>(end - begin) - 1;
+    const auto lo = std::clamp(static_cast<std::ptrdiff_t>(below), std::ptrdiff_t{0}, last);
+    const auto hi = std::clamp(static_cast<std::ptrdiff_t>(below) + 1, std::ptrdiff_t{0}, last);
+    const double gamma = index - below;
+    std::nth_element(begin, begin + lo, end);
+    const std::int64_t a = begin[lo];
+    const std::int64_t b = hi == lo ? a : *std::min_element(begin + lo + 1, end);
+    // numpy's _lerp: from the nearer end, so the result is exact at both ends.
+    const auto diff = static_cast<double>(b - a);
+    return gamma >= 0.5 ? static_cast<double>(b) - diff * (1.0 - gamma)
+                        : static_cast<double>(a) + diff * gamma;
+}
+
+DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end) {
+    DurationStats stats;
+    stats.count = static_cast<std::uint64_t>(end - begin);
+    if (stats.count == 0) return stats;
+    stats.min = *begin;
+    stats.max = *begin;
+    for (auto it = begin; it != end; ++it) {
+        stats.total += *it;
+        stats.min = std::min(stats.min, *it);
+        stats.max = std::max(stats.max, *it);
+    }
+    const auto n = static_cast<long double>(stats.count);
+    const long double mean = static_cast<long double>(stats.total) / n;
+    long double squares = 0;
+    for (auto it = begin; it != end; ++it) {
+        const long double d = static_cast<long double>(*it) - mean;
+        squares += d * d;
+    }
+    stats.mean = static_cast<double>(mean);
+    stats.std = static_cast<double>(std::sqrt(squares / n));
+    // Ascending q: each selection narrows the range of the next.
+    stats.p50 = percentile(begin, end, 50.0);
+    stats.p95 = percentile(begin, end, 95.0);
+    stats.p99 = percentile(begin, end, 99.0);
+    return stats;
+}
+
+FileReport build_report(const ProfileFile& file, const RegionFilter& filter, const RankSet& chosen) {
+    FileReport report;
+    report.path = file.path();
+    report.label = std::filesystem::path(file.path()).stem().string();
+    report.num_ranks = static_cast<int>(file.ranks().size());
+    report.metadata = file.metadata();
+
+    // Every region name of the file gets an index (nesting needs them all); shown ones a slot.
+    std::unordered_map<std::string, std::uint32_t> index_of;
+    std::vector<std::string> names;
+    std::vector<bool> shown;
+    std::uint64_t total_intervals = 0;
+    for (const auto& rank : file.ranks()) {
+        if (!chosen.contains(rank.rank)) continue;
+        for (const auto& region : rank.regions) {
+            total_intervals += region.host_count + region.device_count;
+            if (index_of.try_emplace(region.name, static_cast<std::uint32_t>(names.size())).second) {
+                names.push_back(region.name);
+                shown.push_back(filter.matches(region.name));
+            }
+        }
+    }
+    const bool any_rank = std::any_of(file.ranks().begin(), file.ranks().end(),
+                                      [&](const RankInfo& r) { return chosen.contains(r.rank); });
+    if (!any_rank) {
+        std::string present;
+        for (const auto& r : file.ranks()) present += (present.empty() ? "" : ", ") + std::to_string(r.rank);
+        throw InputError(file.path() + ": none of the ranks chosen by --ranks is in the file (it holds " +
+                         (present.empty() ? std::string("no rank") : "ranks " + present) + ")");
+    }
+
+    const auto count = static_cast<std::uint32_t>(names.size());
+    std::vector<Collected> host(count), device(count);
+    std::vector<std::uint64_t> fallback(count, 0);
+    std::vector<std::int64_t> inclusive(count, 0), self(count, 0);
+    Progress progress("reading " + file.path(), total_intervals);
+
+    for (const auto& rank : file.ranks()) {
+        if (!chosen.contains(rank.rank)) continue;
+        RankReport rank_report;
+        rank_report.rank = rank.rank;
+        std::map<std::int32_t, std::vector<Span>> threads;
+        std::vector<Span>* thread = nullptr;
+        std::int32_t thread_id = 0;
+        struct Slot {
+            std::uint32_t index;
+            std::size_t host_offset, device_offset;
+            Ends host_ends, device_ends;
+            std::uint64_t fallback = 0;
+        };
+        std::vector<Slot> slots;
+        for (const auto& region : rank.regions) {
+            const std::uint32_t index = index_of.at(region.name);
+            Slot slot{index, host[index].durations.size(), device[index].durations.size(), {}, {}, 0};
+            for (std::uint64_t first = 0; first < region.host_count; first += kSlice) {
+                const HostColumns columns = file.read_host(region, first, kSlice);
+                for (std::size_t i = 0; i < columns.start_times.size(); ++i) {
+                    const std::int64_t start = columns.start_times[i], end = columns.end_times[i];
+                    if (thread == nullptr || columns.thread_ids[i] != thread_id) {
+                        thread_id = columns.thread_ids[i];
+                        thread = &threads[thread_id];
+                    }
+                    thread->push_back(Span{start, end, index});
+                    if (shown[index]) {
+                        host[index].add(start, end);
+                        slot.host_ends.add(start, end);
+                    }
+                }
+                progress.advance(columns.start_times.size());
+            }
+            if (shown[index]) {
+                for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
+                    const DeviceColumns columns = file.read_device(region, first, kSlice);
+                    for (std::size_t i = 0; i < columns.start_times.size(); ++i) {
+                        device[index].add(columns.start_times[i], columns.end_times[i]);
+                        slot.device_ends.add(columns.start_times[i], columns.end_times[i]);
+                        slot.fallback += columns.host_fallback[i] != 0;
+                    }
+                    progress.advance(columns.start_times.size());
+                }
+                slots.push_back(std::move(slot));
+            } else {
+                progress.advance(region.device_count);
+            }
+        }
+        NestingBuilder nesting(count);
+        for (auto& [id, spans] : threads) nesting.add_thread(std::move(spans));
+        threads.clear();
+        const NestedTimes& times = nesting.times();
+        for (auto& slot : slots) {
+            const std::uint32_t i = slot.index;
+            RegionReport region;
+            region.name = names[i];
+            region.host = stats_of(host[i].durations, slot.host_offset, slot.host_ends);
+            region.device = stats_of(device[i].durations, slot.device_offset, slot.device_ends);
+            region.device_host_fallback = slot.fallback;
+            region.inclusive_ns = times.inclusive_ns[i];
+            region.self_ns = times.self_ns[i];
+            fallback[i] += slot.fallback;
+            inclusive[i] += times.inclusive_ns[i];
+            self[i] += times.self_ns[i];
+            rank_report.regions.push_back(std::move(region));
+        }
+        report.ranks.push_back(std::move(rank_report));
+    }
+
+    for (std::uint32_t i = 0; i < count; ++i) {
+        if (!shown[i]) continue;
+        RegionReport region;
+        region.name = names[i];
+        region.host = stats_of(host[i].durations, 0, host[i].ends);
+        region.device = stats_of(device[i].durations, 0, device[i].ends);
+        region.device_host_fallback = fallback[i];
+        region.inclusive_ns = inclusive[i];
+        region.self_ns = self[i];
+        report.regions.push_back(std::move(region));
+        host[i] = Collected{};
+        device[i] = Collected{};
+    }
+    return report;
+}
+
+// ---- sorting ----
+
+namespace {
+
+using Key = double (*)(const RegionReport&);
+
+double count_or_nan(const DurationStats& s, double value) { return s.count == 0 ? kNaN : value; }
+
+/// The columns of one kind of interval (host or device), named with a prefix.
+template <DurationStats RegionReport::*kind>
+void add_stat_keys(std::vector<std::pair<std::string, Key>>& keys, const std::string& prefix) {
+    keys.insert(keys.end(), {
+        {prefix + "calls", [](const RegionReport& r) { return static_cast<double>((r.*kind).count); }},
+        {prefix + "total", [](const RegionReport& r) { return static_cast<double>((r.*kind).total); }},
+        {prefix + "mean", [](const RegionReport& r) { return count_or_nan(r.*kind, (r.*kind).mean); }},
+        {prefix + "min", [](const RegionReport& r) { return count_or_nan(r.*kind, static_cast<double>((r.*kind).min)); }},
+        {prefix + "max", [](const RegionReport& r) { return count_or_nan(r.*kind, static_cast<double>((r.*kind).max)); }},
+        {prefix + "std", [](const RegionReport& r) { return count_or_nan(r.*kind, (r.*kind).std); }},
+        {prefix + "p50", [](const RegionReport& r) { return count_or_nan(r.*kind, (r.*kind).p50); }},
+        {prefix + "p95", [](const RegionReport& r) { return count_or_nan(r.*kind, (r.*kind).p95); }},
+        {prefix + "p99", [](const RegionReport& r) { return count_or_nan(r.*kind, (r.*kind).p99); }},
+    });
+}
+
+const std::vector<std::pair<std::string, Key>>& sort_keys() {
+    static const std::vector<std::pair<std::string, Key>> keys = [] {
+        std::vector<std::pair<std::string, Key>> all = {{"name", nullptr}};
+        add_stat_keys<&RegionReport::host>(all, "");
+        all.emplace_back("inclusive", [](const RegionReport& r) { return static_cast<double>(r.inclusive_ns); });
+        all.emplace_back("self", [](const RegionReport& r) { return static_cast<double>(r.self_ns); });
+        add_stat_keys<&RegionReport::device>(all, "device_");
+        return all;
+    }();
+    return keys;
+}
+
+}  // namespace
+
+const std::vector<std::string>& sort_columns() {
+    static const std::vector<std::string> columns = [] {
+        std::vector<std::string> names;
+        for (const auto& [name, key] : sort_keys()) names.push_back(name);
+        return names;
+    }();
+    return columns;
+}
+
+void sort_regions(std::vector<RegionReport>& regions, const std::string& column) {
+    const auto& keys = sort_keys();
+    const auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == column; });
+    if (it == keys.end()) {
+        std::string known;
+        for (const auto& name : sort_columns()) known += (known.empty() ? "" : ", ") + name;
+        throw InputError("--sort: unknown column '" + column + "' (one of " + known + ")");
+    }
+    const Key key = it->second;
+    std::stable_sort(regions.begin(), regions.end(), [key](const RegionReport& a, const RegionReport& b) {
+        if (key != nullptr) {
+            const double x = key(a), y = key(b);
+            if (std::isnan(x) != std::isnan(y)) return std::isnan(y);  // empty statistics last
+            if (x != y && !std::isnan(x)) return x > y;
+        }
+        return a.name < b.name;
+    });
+}
+
+// ---- the table ----
+
+std::string format_duration(double ns) {
+    if (std::isnan(ns)) return "-";
+    static constexpr std::pair<double, const char*> kUnits[] = {{1.0, "ns"}, {1e3, "us"}, {1e6, "ms"}, {1e9, "s"}};
+    std::size_t unit = 0;
+    while (unit + 1 < std::size(kUnits) && std::fabs(ns) >= kUnits[unit + 1].first * 0.9995) ++unit;
+    const double value = ns / kUnits[unit].first;
+    char text[48];
+    if (unit == 0 && value == std::round(value)) {
+        std::snprintf(text, sizeof text, "%.0f ns", value);
+    } else if (std::fabs(value) >= 1e4) {
+        std::snprintf(text, sizeof text, "%.0f %s", value, kUnits[unit].second);
+    } else {
+        const int digits = std::fabs(value) >= 1000 ? 0 : std::fabs(value) >= 100 ? 1 : std::fabs(value) >= 10 ? 2 : 3;
+        std::snprintf(text, sizeof text, "%.*f %s", digits, value, kUnits[unit].second);
+    }
+    return text;
+}
+
+namespace {
+
+/// A name as a terminal shows it safely: control bytes as \xNN.
+std::string display_name(std::string_view name) {
+    std::string text;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7F) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
+            text += escaped;
+        } else {
+            text += c;
+        }
+    }
+    return text;
+}
+
+/// Columns a UTF-8 string takes (one per code point).
+std::size_t width_of(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+/// At most `width` columns: a longer name keeps its start and ends with "...".
+std::string fit(std::string text, std::size_t width) {
+    if (width_of(text) <= width) return text + std::string(width - width_of(text), ' ');
+    std::size_t columns = 0, i = 0;
+    for (; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && ++columns > width - 3) break;
+    }
+    text.resize(i);
+    return text + "..." + std::string(width - width_of(text) - 3, ' ');
+}
+
+std::string right(const std::string& text, std::size_t width) {
+    return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+}
+
+void print_regions(std::ostream& out, const std::vector<RegionReport>& regions, bool device) {
+    constexpr std::size_t kMaxName = 48, kCell = 11;
+    std::size_t name_width = std::string("region").size();
+    for (const auto& r : regions) name_width = std::max(name_width, width_of(display_name(r.name)));
+    name_width = std::min(name_width, kMaxName);
+    const std::vector<std::string> head = device
+        ? std::vector<std::string>{"calls", "total", "mean", "min", "max", "std", "p50", "p95", "p99", "on host"}
+        : std::vector<std::string>{"calls", "total", "mean", "min", "max", "std", "p50", "p95", "p99", "inclusive", "self"};
+    out << fit("region", name_width);
+    for (const auto& h : head) out << right(h, kCell);
+    out << '\n';
+    for (const auto& r : regions) {
+        const DurationStats& s = device ? r.device : r.host;
+        if (device && s.count == 0) continue;
+        out << fit(display_name(r.name), name_width) << right(std::to_string(s.count), kCell);
+        const bool empty = s.count == 0;
+        for (const double v : {static_cast<double>(s.total), s.mean, static_cast<double>(s.min),
+                               static_cast<double>(s.max), s.std, s.p50, s.p95, s.p99}) {
+            out << right(empty ? "-" : format_duration(v), kCell);
+        }
+        if (device) {
+            out << right(std::to_string(r.device_host_fallback), kCell);
+        } else {
+            out << right(format_duration(static_cast<double>(r.inclusive_ns)), kCell)
+                << right(format_duration(static_cast<double>(r.self_ns)), kCell);
+        }
+        out << '\n';
+    }
+}
+
+void print_scope(std::ostream& out, const std::string& title, const std::vector<RegionReport>& regions) {
+    std::uint64_t host = 0, device = 0;
+    for (const auto& r : regions) host += r.host.count, device += r.device.count;
+    out << title << ": " << regions.size() << (regions.size() == 1 ? " region, " : " regions, ") << host
+        << " host intervals" << (device > 0 ? ", " + std::to_string(device) + " device intervals" : "") << "\n\n";
+    if (regions.empty()) return;
+    print_regions(out, regions, false);
+    if (device > 0) {
+        out << "\ndevice intervals (GPU time; \"on host\": calls timed on the host, no GPU)\n";
+        print_regions(out, regions, true);
+    }
+}
+
+}  // namespace
+
+void print_table(std::ostream& out, const std::vector<FileReport>& files, bool per_rank) {
+    bool first = true;
+    for (const auto& file : files) {
+        if (!first) out << '\n';
+        first = false;
+        std::string ranks;
+        for (const auto& r : file.ranks) ranks += (ranks.empty() ? "" : ",") + std::to_string(r.rank);
+        const std::string scope = file.num_ranks == 1 ? "" :
+            file.ranks.size() == static_cast<std::size_t>(file.num_ranks) ? " (all " + std::to_string(file.num_ranks) + " ranks)"
+                                                                        : " (ranks " + ranks + ")";
+        print_scope(out, "== " + file.path + scope, file.regions);
+        if (per_rank && file.num_ranks > 1) {
+            for (const auto& rank : file.ranks) {
+                out << '\n';
+                print_scope(out, "-- rank " + std::to_string(rank.rank), rank.regions);
+            }
+        }
+    }
+}
+
+// ---- JSON ----
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json seconds(double ns) { return std::isnan(ns) ? Json(nullptr) : Json(ns / 1e9); }
+
+/// The Python library's keys for one set of durations, with ours, under a prefix ("" or "device_").
+void put_stats(Json& j, const DurationStats& s, const std::string& prefix) {
+    j[prefix + "count"] = s.count;
+    const bool empty = s.count == 0;
+    auto put = [&](const char* name, double ns, bool integral) {
+        const std::string key = prefix + name;
+        j[key + "_duration_seconds"] = empty ? Json(nullptr) : seconds(ns);
+        if (empty) {
+            j[key + "_duration_ns"] = nullptr;
+        } else if (integral) {
+            j[key + "_duration_ns"] = static_cast<std::int64_t>(ns);
+        } else {
+            j[key + "_duration_ns"] = ns;
+        }
+    };
+    put("average", s.mean, false);
+    put("min", static_cast<double>(s.min), true);
+    put("max", static_cast<double>(s.max), true);
+    put("first", static_cast<double>(s.first), true);
+    put("last", static_cast<double>(s.last), true);
+    put("std", s.std, false);
+    put("total", static_cast<double>(s.total), true);
+    put("p50", s.p50, false);
+    put("p95", s.p95, false);
+    put("p99", s.p99, false);
+    // Exact integers where the seconds above round: total, min, max, first, last.
+    if (!empty) {
+        j[prefix + "total_duration_ns"] = s.total;
+        j[prefix + "min_duration_ns"] = s.min;
+        j[prefix + "max_duration_ns"] = s.max;
+        j[prefix + "first_duration_ns"] = s.first;
+        j[prefix + "last_duration_ns"] = s.last;
+    }
+}
+
+Json region_json(const RegionReport& r) {
+    Json j = Json::object();
+    put_stats(j, r.host, "");
+    j["inclusive_seconds"] = static_cast<double>(r.inclusive_ns) / 1e9;
+    j["inclusive_ns"] = r.inclusive_ns;
+    j["self_seconds"] = static_cast<double>(r.self_ns) / 1e9;
+    j["self_ns"] = r.self_ns;
+    put_stats(j, r.device, "device_");
+    j["device_host_fallback_count"] = r.device_host_fallback;
+    return j;
+}
+
+Json patterns(const std::vector<std::string>& list) { return list.empty() ? Json(nullptr) : Json(list); }
+
+/// The run's length from the Python library's metadata (start_time_ns, finalize_time_ns).
+Json total_time(const FileReport& file) {
+    std::int64_t start = 0, finalize = 0;
+    int found = 0;
+    for (const auto& [key, value] : file.metadata) {
+        std::int64_t* target = key == "start_time_ns" ? &start : key == "finalize_time_ns" ? &finalize : nullptr;
+        if (target == nullptr) continue;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), *target);
+        found += error == std::errc{} && end == value.data() + value.size();
+    }
+    return found == 2 ? Json(static_cast<double>(finalize - start) / 1e9) : Json(nullptr);
+}
+
+}  // namespace
+
+void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options) {
+    Json root = Json::object();
+    root["units"] = {{"durations", "seconds"}, {"*_ns", "nanoseconds"}};
+    RankSet ranks(options.ranks);
+    root["filters"] = {{"include", patterns(options.include)},
+                       {"exclude", patterns(options.exclude)},
+                       {"ranks", ranks.all() ? Json(nullptr) : Json(ranks.ranks())}};
+    Json common = Json::array();
+    if (!files.empty()) {
+        for (const auto& region : files.front().regions) {
+            const bool everywhere = std::all_of(files.begin() + 1, files.end(), [&](const FileReport& f) {
+                return std::any_of(f.regions.begin(), f.regions.end(),
+                                   [&](const RegionReport& r) { return r.name == region.name; });
+            });
+            if (everywhere) common.push_back(region.name);
+        }
+    }
+    root["common_regions"] = std::move(common);
+    Json list = Json::array();
+    std::map<std::string, int> label_uses;
+    for (const auto& file : files) ++label_uses[file.label];
+    for (const auto& file : files) {
+        Json f = Json::object();
+        f["label"] = label_uses[file.label] > 1 ? file.path : file.label;
+        std::error_code error;
+        const auto absolute = std::filesystem::absolute(file.path, error);
+        f["file_path"] = error ? file.path : absolute.lexically_normal().string();
+        f["num_ranks"] = file.num_ranks;
+        f["total_time_seconds"] = total_time(file);
+        Json regions = Json::object();
+        for (const auto& region : file.regions) {
+            Json r = region_json(region);
+            Json per_rank = Json::object();
+            for (const auto& rank : file.ranks) {
+                for (const auto& rr : rank.regions) {
+                    if (rr.name == region.name) per_rank[std::to_string(rank.rank)] = region_json(rr);
+                }
+            }
+            r["per_rank"] = std::move(per_rank);
+            regions[region.name] = std::move(r);
+        }
+        f["region_statistics"] = std::move(regions);
+        Json metadata = Json::object();
+        for (const auto& [key, value] : file.metadata) metadata[key] = value;
+        f["metadata"] = std::move(metadata);
+        list.push_back(std::move(f));
+    }
+    root["files"] = std::move(list);
+    out << root.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+}
+
+// ---- CSV ----
+
+namespace {
+
+std::string csv_field(std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+    std::string quoted = "\"";
+    for (const char c : text) {
+        if (c == '"') quoted += '"';
+        quoted += c;
+    }
+    return quoted + '"';
+}
+
+std::string number(double value) {
+    char text[32];
+    const auto result = std::to_chars(text, text + sizeof text, value);
+    return std::string(text, result.ptr);
+}
+
+void csv_rows(std::ostream& out, const std::string& file, const std::string& rank, const RegionReport& r) {
+    for (const bool device : {false, true}) {
+        const DurationStats& s = device ? r.device : r.host;
+        if (device && s.count == 0) continue;
+        out << csv_field(file) << ',' << rank << ',' << csv_field(r.name) << ',' << (device ? "device" : "host") << ','
+            << s.count;
+        if (s.count == 0) {
+            out << ",,,,,,,,,,";
+        } else {
+            out << ',' << s.total << ',' << number(s.mean) << ',' << s.min << ',' << s.max << ',' << number(s.std)
+                << ',' << number(s.p50) << ',' << number(s.p95) << ',' << number(s.p99) << ',' << s.first << ','
+                << s.last;
+        }
+        if (device) {
+            out << ",,," << r.device_host_fallback << '\n';
+        } else {
+            out << ',' << r.inclusive_ns << ',' << r.self_ns << ",\n";
+        }
+    }
+}
+
+}  // namespace
+
+void write_csv(std::ostream& out, const std::vector<FileReport>& files) {
+    out << "file,rank,region,kind,count,total_ns,mean_ns,min_ns,max_ns,std_ns,p50_ns,p95_ns,p99_ns,first_ns,"
+           "last_ns,inclusive_ns,self_ns,host_fallback\n";
+    for (const auto& file : files) {
+        for (const auto& region : file.regions) csv_rows(out, file.path, "all", region);
+        for (const auto& rank : file.ranks) {
+            for (const auto& region : rank.regions) csv_rows(out, file.path, std::to_string(rank.rank), region);
+        }
+    }
+}
+
+// ---- the command ----
+
+void run_report(const ReportOptions& options) {
+    const RegionFilter filter(options.include, options.exclude);
+    const RankSet ranks(options.ranks);
+    std::vector<RegionReport> none;
+    sort_regions(none, options.sort);  // an unknown column fails before any work
+    // Outputs are created before the work: an unwritable path fails in a second, not after it.
+    std::unique_ptr<OutputFile> json, csv;
+    if (!options.json_path.empty()) json = std::make_unique<OutputFile>(options.json_path);
+    if (!options.csv_path.empty()) csv = std::make_unique<OutputFile>(options.csv_path);
+
+    std::vector<FileReport> reports;
+    for (const auto& path : options.files) {
+        const ProfileFile file(path);
+        reports.push_back(build_report(file, filter, ranks));
+        FileReport& report = reports.back();
+        sort_regions(report.regions, options.sort);
+        for (auto& rank : report.ranks) sort_regions(rank.regions, options.sort);
+    }
+    print_table(std::cout, reports, options.per_rank);
+    std::cout.flush();
+    if (json) write_json(json->stream(), reports, options);
+    if (csv) write_csv(csv->stream(), reports);
+    if (json) json->commit();
+    if (csv) csv->commit();
+}
+
+}  // namespace scope_profiler::cli

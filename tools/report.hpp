@@ -1,0 +1,90 @@
+#pragma once
+// `scope-profiler report`: per-region statistics of host and device intervals, per file, per rank
+// and over the chosen ranks, with inclusive and self times from nesting; printed as a table and
+// written as JSON (the Python scope-profiler's region_statistics.json, extended) and CSV.
+
+#include <cstdint>
+#include <iosfwd>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "filters.hpp"
+#include "profile_file.hpp"
+
+namespace scope_profiler::cli {
+
+/// The options of `report`, as the command line gives them.
+struct ReportOptions {
+    std::vector<std::string> files;
+    std::vector<std::string> include, exclude;
+    std::string ranks;          ///< "0-3,5"; empty: every rank
+    std::string sort = "total"; ///< a column of the table (sort_columns())
+    bool per_rank = false;      ///< also print one table per rank
+    std::string json_path, csv_path;
+};
+
+/// Statistics of one set of durations, in ns. With count == 0 every other field is meaningless.
+struct DurationStats {
+    std::uint64_t count = 0;
+    std::int64_t total = 0, min = 0, max = 0;
+    double mean = 0, std = 0;  ///< std: population (numpy's default, ddof = 0)
+    double p50 = 0, p95 = 0, p99 = 0;  ///< numpy's default percentile (linear interpolation)
+    std::int64_t first = 0, last = 0;  ///< durations of the earliest-starting and latest-ending call
+};
+
+/// The percentile q (0..100) of values as numpy.percentile(values, q) computes it (method
+/// "linear"): values is reordered (partially sorted); it must not be empty.
+double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q);
+
+/// Everything but first/last of the durations in [begin, end) (reordered).
+DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end);
+
+/// One region's numbers in one scope (a rank, or the chosen ranks together).
+struct RegionReport {
+    std::string name;
+    DurationStats host, device;
+    std::uint64_t device_host_fallback = 0;  ///< device intervals timed on the host (no GPU)
+    std::int64_t inclusive_ns = 0;  ///< time inside the region, recursion counted once
+    std::int64_t self_ns = 0;       ///< time inside the region and in none of its children
+};
+
+struct RankReport {
+    int rank = 0;
+    std::vector<RegionReport> regions;
+};
+
+struct FileReport {
+    std::string path, label;
+    int num_ranks = 0;  ///< rank groups in the file
+    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<RegionReport> regions;  ///< over the chosen ranks
+    std::vector<RankReport> ranks;      ///< the chosen ranks present in the file
+};
+
+/// Reads the file in slices and computes every number. Regions the filter drops are read for
+/// the nesting (a shown region's self time excludes time in a hidden child) but not reported.
+/// Throws InputError when none of the chosen ranks is in the file.
+FileReport build_report(const ProfileFile& file, const RegionFilter& regions, const RankSet& ranks);
+
+/// The columns `--sort` takes.
+const std::vector<std::string>& sort_columns();
+/// Sorts regions by a column: numbers descending, name ascending; ties by name. An unknown
+/// column throws InputError.
+void sort_regions(std::vector<RegionReport>& regions, const std::string& column);
+
+/// A duration for people: 4 significant digits in ns, us, ms or s ("12.34 ms"); "-" for NaN.
+std::string format_duration(double ns);
+
+void print_table(std::ostream& out, const std::vector<FileReport>& files, bool per_rank);
+/// region_statistics.json of the Python scope-profiler (its keys, durations in seconds) with
+/// our additions (p50/p95/p99, inclusive, self, device_*, and exact *_ns twins).
+void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options);
+/// One row per file, rank (or "all") and region and kind (host, device); durations in ns.
+void write_csv(std::ostream& out, const std::vector<FileReport>& files);
+
+/// The whole command: builds the reports, prints the table, writes --json and --csv.
+void run_report(const ReportOptions& options);
+
+}  // namespace scope_profiler::cli
