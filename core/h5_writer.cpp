@@ -747,7 +747,8 @@ void RankFile::Impl::reserve(std::uint64_t bytes) {
     reserve_blocks(fd, allocated, bytes, what, kNothingLost);
 }
 
-RankFile::RankFile(const std::string& path, int rank) : impl_(std::make_unique<Impl>()) {
+RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_ns)
+    : impl_(std::make_unique<Impl>()) {
     Entry entry;
     if (rank < 0)
         throw std::invalid_argument("scope_profiler: rank " + std::to_string(rank) +
@@ -763,6 +764,7 @@ RankFile::RankFile(const std::string& path, int rank) : impl_(std::make_unique<I
         impl_->lcpl = link_creation(what);
         Hid rank_group = create_group(impl_->file.get(), rank_group_name(rank), impl_->lcpl.get(),
                                       what);
+        write_number_attribute(rank_group.get(), "clock_offset_ns", clock_offset_ns, what);
         impl_->regions = create_group(rank_group.get(), "regions", impl_->lcpl.get(), what);
         SP_H5_CHECK(what, H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL));
         void* handle = nullptr;
@@ -879,6 +881,7 @@ void write_merged(const std::string& path, const Metadata& metadata,
                             [&](hid_t file, hid_t lcpl) {
         for (const auto& [rank, regions] : ranks) {
             Hid rank_group = create_group(file, rank_group_name(rank), lcpl, what);
+            write_number_attribute(rank_group.get(), "clock_offset_ns", 0, what);
             Hid regions_group = create_group(rank_group.get(), "regions", lcpl, what);
             for (const RegionColumns& region : regions) {
                 Hid group = create_group(regions_group.get(), escape_name(region.name), lcpl, what);

@@ -5,6 +5,7 @@
 //
 // Layout of both kinds of file:
 //   metadata                       (merged file only) one attribute per metadata pair
+//   rank<N>/                       attribute "clock_offset_ns" (int64; 0 for rank 0 and without MPI)
 //   rank<N>/regions/<escaped name>/  attribute "name" (the original bytes), and the datasets
 //       start_times, end_times (int64), thread_ids (int32)               one per host interval
 //       device_start_times, device_end_times, device_streams (int64),
@@ -61,7 +62,9 @@ Metadata collect_metadata(int mpi_size);
 /// append() returned leaves a file that opens and holds every appended interval.
 class RankFile {
 public:
-    RankFile(const std::string& path, int rank);
+    /// clock_offset_ns: what to add to this rank's timestamps to put them on rank 0's clock,
+    /// stored as the rank<N> group's attribute "clock_offset_ns".
+    RankFile(const std::string& path, int rank, std::int64_t clock_offset_ns = 0);
     ~RankFile();  // closes; errors are swallowed (call close() to see them)
     RankFile(const RankFile&) = delete;
     RankFile& operator=(const RankFile&) = delete;

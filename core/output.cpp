@@ -2,39 +2,110 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "device_backend.hpp"
+#include "flusher.hpp"
 #include "h5_writer.hpp"
 
 namespace scope_profiler::detail {
 
-bool write_session_file(const Config& config, const std::vector<const Region*>& regions) {
+namespace {
+
+// A region's intervals still in memory: host ones not flushed yet, and every device one.
+h5::RegionColumns columns_in_memory(const Region& region) {
+    HostIntervals host = region.get_intervals();
+    DeviceIntervals device = region.get_device_intervals(false);
+    h5::RegionColumns c;
+    c.name = region.name();
+    c.start_times = std::move(host.start_times);
+    c.end_times = std::move(host.end_times);
+    c.thread_ids = std::move(host.thread_ids);
+    c.device_start_times = std::move(device.start_times);
+    c.device_end_times = std::move(device.end_times);
+    c.device_streams = std::move(device.stream_ids);
+    c.device_host_fallback = std::move(device.host_fallback);
+    return c;
+}
+
+h5::Metadata session_metadata(const Job& job) {
+    h5::Metadata metadata = h5::collect_metadata(job.size);
+    for (auto& entry : device_metadata()) metadata.text.push_back(std::move(entry));
+    return metadata;
+}
+
+void report(const std::exception& e, const std::string& consequence) {
+    std::cerr << "scope_profiler: error: " << e.what() << "; " << consequence << "\n";
+}
+
+// Appends what is in memory to this rank's file and closes it. False (reported) on failure.
+bool complete_rank_file(Flusher& flusher, const std::vector<const Region*>& regions) {
+    std::string path;
     try {
-        h5::Metadata metadata = h5::collect_metadata(/*mpi_size=*/1);
-        for (auto& entry : device_metadata()) metadata.text.push_back(std::move(entry));
-        std::vector<h5::RegionColumns> columns;
-        columns.reserve(regions.size());
-        for (const Region* region : regions) {
-            HostIntervals host = region->get_intervals();
-            DeviceIntervals device = region->get_device_intervals(false);
-            h5::RegionColumns c;
-            c.name = region->name();
-            c.start_times = std::move(host.start_times);
-            c.end_times = std::move(host.end_times);
-            c.thread_ids = std::move(host.thread_ids);
-            c.device_start_times = std::move(device.start_times);
-            c.device_end_times = std::move(device.end_times);
-            c.device_streams = std::move(device.stream_ids);
-            c.device_host_fallback = std::move(device.host_fallback);
-            columns.push_back(std::move(c));
-        }
-        h5::write_merged(config.file_path, metadata, {{0, std::move(columns)}});
+        h5::RankFile* file = flusher.rank_file(/*open=*/true);
+        path = file->path();
+        for (const Region* region : regions) file->append(columns_in_memory(*region));
+        file->close();
         return true;
     } catch (const std::exception& e) {
-        std::cerr << "scope_profiler: error: " << e.what()
-                  << "; the recorded data stays in memory (the queries still answer)\n";
+        report(e, path.empty() ? "the recorded data stays in memory (the queries still answer)"
+                               : "the intervals flushed during the run are in " + path +
+                                     ", the others stay in memory (the queries still answer)");
         return false;
     }
+}
+
+}  // namespace
+
+bool write_session_file(const Config& config, const Job& job,
+                        const std::vector<const Region*>& regions) {
+    Flusher& flusher = Flusher::instance();
+    flusher.drain();  // every handed-off batch on disk (or back in memory, when it failed)
+
+    if (!job.mpi && flusher.rank_file(/*open=*/false) == nullptr) {
+        // Nothing went to disk during the run: one file, straight from memory.
+        try {
+            std::vector<h5::RegionColumns> columns;
+            columns.reserve(regions.size());
+            for (const Region* region : regions) columns.push_back(columns_in_memory(*region));
+            h5::write_merged(config.file_path, session_metadata(job), {{0, std::move(columns)}});
+            return true;
+        } catch (const std::exception& e) {
+            report(e, "the recorded data stays in memory (the queries still answer)");
+            return false;
+        }
+    }
+
+    const std::string own_file = rank_file_path(config.file_path, job.rank);
+    if (!job_can_communicate(job)) {
+        complete_rank_file(flusher, regions);
+        flusher.release_rank_file();
+        std::cerr << "scope_profiler: error: MPI was finalized before ProfileManager::finalize(), "
+                     "so the ranks cannot merge their files: rank "
+                  << job.rank << "'s intervals are in " << own_file
+                  << " (call finalize() before MPI_Finalize())\n";
+        return false;
+    }
+    const bool ready = complete_rank_file(flusher, regions);
+    flusher.release_rank_file();
+    const std::vector<int> ready_ranks = gather_ready(job, ready);  // collective under MPI
+    bool written = false;
+    if (job.rank == 0 && !ready_ranks.empty()) {
+        if (static_cast<int>(ready_ranks.size()) < job.size) {
+            std::cerr << "scope_profiler: error: " << job.size - static_cast<int>(ready_ranks.size())
+                      << " of " << job.size << " ranks could not complete their files (reported "
+                      << "by those ranks); " << config.file_path << " holds the other ranks\n";
+        }
+        std::vector<std::pair<int, std::string>> files;
+        for (const int rank : ready_ranks) files.emplace_back(rank, rank_file_path(config.file_path, rank));
+        try {
+            h5::merge_rank_files(config.file_path, session_metadata(job), files);
+            written = true;
+        } catch (const std::exception& e) {
+            report(e, "the rank files are kept beside it");
+        }
+    }
+    return broadcast_outcome(job, written);  // collective under MPI
 }
 
 }  // namespace scope_profiler::detail

@@ -21,10 +21,14 @@ std::uint64_t Region::num_calls() const {
     return calls;
 }
 
-void Region::visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit) const {
+void Region::visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit,
+                          const std::function<void()>& locked) const {
     std::lock_guard lock(mutex_);
+    if (locked) locked();
     for (const auto& recorder : recorders_) {
         std::lock_guard recorder_lock(recorder->mutex);
+        // Handed to the flusher but not on disk yet, then filled, then the one being filled.
+        for (const detail::Block* block : recorder->handed) visit(recorder->thread_index, *block);
         for (const detail::Block* block : recorder->full) visit(recorder->thread_index, *block);
         if (recorder->current != nullptr) visit(recorder->thread_index, *recorder->current);
     }
@@ -77,12 +81,19 @@ std::vector<std::int32_t> Region::get_thread_ids() const { return get_intervals(
 
 Stats Region::host_stats() const {
     // Statistics need no completion order: the durations straight from the blocks.
+    // The flushed summary and the blocks under one lock: the flusher moves intervals from one
+    // to the other under it, so each interval is counted exactly once.
     std::vector<std::int64_t> durations;
-    visit_blocks([&](std::int32_t, const detail::Block& block) {
-        const std::uint32_t n = block.size.load(std::memory_order_acquire);
-        for (std::uint32_t i = 0; i < n; ++i) durations.push_back(block.end[i] - block.start[i]);
-    });
-    return detail::combined_stats(detail::flushed_of(*this).host, durations);
+    detail::FlushedSummary flushed;
+    visit_blocks(
+        [&](std::int32_t, const detail::Block& block) {
+            const std::uint32_t n = block.size.load(std::memory_order_acquire);
+            for (std::uint32_t i = 0; i < n; ++i) durations.push_back(block.end[i] - block.start[i]);
+        },
+        [&] {
+            if (flushed_) flushed = flushed_->host;
+        });
+    return detail::combined_stats(flushed, durations);
 }
 
 namespace detail {
@@ -97,6 +108,16 @@ struct FlushedAccess {
         std::lock_guard lock(region.mutex_);
         return region.flushed_ ? *region.flushed_ : FlushedData{};
     }
+    static void commit(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
+                       std::span<const std::int64_t> durations) {
+        std::lock_guard lock(region.mutex_);
+        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
+        detail::absorb(region.flushed_->host, durations);
+        std::lock_guard recorder_lock(recorder.mutex);
+        std::erase_if(recorder.handed, [&](Block* b) {
+            return std::find(blocks.begin(), blocks.end(), b) != blocks.end();
+        });
+    }
     static void clear(Region& region) {
         std::lock_guard lock(region.mutex_);
         region.flushed_.reset();
@@ -105,6 +126,10 @@ struct FlushedAccess {
 
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device) {
     FlushedAccess::absorb(region, durations, device);
+}
+void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
+                    std::span<const std::int64_t> durations) {
+    FlushedAccess::commit(region, recorder, blocks, durations);
 }
 FlushedData flushed_of(const Region& region) { return FlushedAccess::copy(region); }
 void clear_flushed(Region& region) { FlushedAccess::clear(region); }

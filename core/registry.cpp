@@ -10,7 +10,9 @@
 
 #include "block_pool.hpp"
 #include "device_backend.hpp"
+#include "flusher.hpp"
 #include "h5_writer.hpp"
+#include "job.hpp"
 #include "output.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
@@ -119,7 +121,7 @@ void Registry::activate(Region& region) {
 
 ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool timed) noexcept {
     try {
-        auto recorder = std::make_unique<ThreadRecorder>(thread_index);
+        auto recorder = std::make_unique<ThreadRecorder>(&region, thread_index);
         if (timed) {
             recorder->current = acquire_block();
             if (recorder->current == nullptr) return nullptr;
@@ -166,10 +168,14 @@ void Registry::setup(const Config& config) {
     if (config.profiling_activated) h5::check_writable(config.file_path);
     static const bool at_exit_registered = std::atexit(finalize_at_exit) == 0;
     (void)at_exit_registered;
+    // Collective under MPI (every rank calls setup()): rank, size and the clock offset to rank 0.
+    const Job job = join_job();
     std::lock_guard lock(mutex_);
     next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
     device_on_setup();
+    // Before the recorders go: queued batches name them.
+    Flusher::instance().discard();
     for (const auto& region : regions_) {
         {
             std::lock_guard region_lock(region->mutex_);
@@ -181,6 +187,8 @@ void Registry::setup(const Config& config) {
     }
     listed_.clear();
     config_ = config;
+    job_ = job;
+    if (config.profiling_activated) Flusher::instance().start(config, job);
     set_up_ = true;
     finalized_ = false;
 #if defined(SCOPE_PROFILER_DISABLE)
@@ -263,7 +271,8 @@ void Registry::finalize(bool verbose) {
     }
     if (verbose) TextSummaryWriter(std::cout).write(summaries);
     if (config_.profiling_activated) {
-        write_session_file(config_, std::vector<const Region*>(listed_.begin(), listed_.end()));
+        write_session_file(config_, job_,
+                           std::vector<const Region*>(listed_.begin(), listed_.end()));
     }
 }
 
@@ -327,6 +336,7 @@ void record_slow(Region& region, std::int64_t start, std::int64_t end,
 // ---- ThreadRecorder ----
 
 ThreadRecorder::~ThreadRecorder() {
+    for (Block* block : handed) release_block(block);
     for (Block* block : full) release_block(block);
     release_block(current);
 }
@@ -338,6 +348,9 @@ Block* ThreadRecorder::next_block() noexcept {
         std::lock_guard lock(mutex);
         full.push_back(current);
         current = fresh;
+        // With flush_to_disk: the buffer limit reached, the full blocks go to the flusher.
+        const std::uint32_t limit = flush_blocks();
+        if (limit != 0 && full.size() >= limit) hand_off(*this);
     } catch (...) {
         release_block(fresh);
         return nullptr;

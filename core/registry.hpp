@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "job.hpp"
 #include "scope_profiler/config.hpp"
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/profile_manager.hpp"
@@ -59,6 +60,7 @@ private:
     std::vector<Region*> listed_;                   // the session's regions, first-use order
     std::atomic<std::uint64_t> session_{1};
     Config config_;
+    Job job_;  // this process in the job (rank 0 of 1 without MPI), found at setup()
     bool set_up_ = false;
     bool finalized_ = false;
     std::vector<ThreadCache*> threads_;

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
 
 namespace scope_profiler::detail {
@@ -86,6 +87,11 @@ struct FlushedData {
 
 /// For the flusher: `durations` of `region` leave memory; its statistics keep covering them.
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device);
+/// For the flusher: `blocks` of `recorder` (a recorder of `region`, in its `handed` list) are on
+/// disk. Under the region's lock, their `durations` join the region's flushed host summary and
+/// the blocks leave `handed`, so readers count each interval once. The caller releases the blocks.
+void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
+                    std::span<const std::int64_t> durations);
 /// The region's flushed summaries (empty when nothing was flushed).
 FlushedData flushed_of(const Region& region);
 /// setup(): forgets what was flushed.

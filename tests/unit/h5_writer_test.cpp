@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "h5_read.hpp"
+#include "scratch_dir.hpp"
 #include "h5_writer.hpp"
 #include "scope_profiler/version.hpp"
 
@@ -112,27 +113,7 @@ const std::vector<std::string>& tricky_names() {
 }
 
 /// Every test writes under its own directory, removed afterwards.
-class H5Writer : public ::testing::Test {
-protected:
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("sp_h5_" + std::to_string(::getpid()) + "_" + info->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    [[nodiscard]] std::string file(const std::string& name) const { return (dir_ / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(dir_))
-            names.push_back(entry.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-
-    fs::path dir_;
-};
+class H5Writer : public ScratchDir {};
 
 // ---- names ----------------------------------------------------------------------------------
 

@@ -6,26 +6,16 @@
 
 #include "fake_device_backend.hpp"
 #include "h5_read.hpp"
+#include "scratch_dir.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-class Output : public ::testing::Test {
+class Output : public ScratchDir {
 protected:
-    void SetUp() override {
-        // Named by the test alone: a death test's child process runs SetUp() again and must
-        // find the same directory.
-        dir_ = fs::temp_directory_path() /
-               (std::string("scope_profiler_output_test_") +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);  // nothing from an earlier run can pass for this one's output
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    std::string path(const char* name) const { return (dir_ / name).string(); }
-    fs::path dir_;
+    std::string path(const char* name) const { return file(name); }
 };
 
 TEST_F(Output, FinalizeWritesEveryRegionAsTheQueriesSeeIt) {

@@ -69,18 +69,21 @@ struct alignas(64) Block {
 static_assert(sizeof(Block) == 16384);
 
 /// One thread's calls of one region in one session. Owned by the Region, so the data outlives
-/// the thread. The owning thread writes without a lock; `mutex` guards the block list and is taken
-/// only when a block fills (once per kBlockCapacity calls) and by readers.
+/// the thread. The owning thread writes without a lock; `mutex` guards the block lists and is
+/// taken only when a block fills (once per kBlockCapacity calls), by readers and by the flusher.
 struct alignas(64) ThreadRecorder {
     Block* current = nullptr;                 // owner reads freely; changed only under mutex
     std::atomic<std::uint64_t> calls{0};      // written by the owner only
     std::int32_t thread_index = 0;
+    Region* region = nullptr;
     std::mutex mutex;
+    std::vector<Block*> handed;               // handed to the flusher, not yet on disk (oldest first)
     std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
 
-    explicit ThreadRecorder(std::int32_t thread) : thread_index(thread) {}
+    ThreadRecorder(Region* owner, std::int32_t thread) : thread_index(thread), region(owner) {}
     ~ThreadRecorder();
-    /// Moves `current` to `full` and starts a new block; nullptr when memory ran out.
+    /// Moves `current` to `full` and starts a new block; nullptr when memory ran out. With
+    /// flush_to_disk, hands `full` to the flusher once it holds the buffer limit.
     Block* next_block() noexcept;
 };
 

@@ -1,0 +1,217 @@
+// flush_to_disk: full buffers go to this rank's file during the run, memory stays bounded, the
+// statistics keep counting every call, and finalize() merges the rank file into file_path.
+// Nothing is lost: a killed process leaves every flushed interval on disk, and a flush that
+// fails keeps its intervals in memory until finalize() writes them.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flusher.hpp"
+#include "h5_read.hpp"
+#include "scratch_dir.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using scope_profiler::detail::kBlockCapacity;
+using scope_profiler::detail::rank_file_path;
+
+constexpr std::size_t kBlock = kBlockCapacity;
+
+class Flush : public ScratchDir {
+protected:
+    void TearDown() override {
+        if (sp::ProfileManager::is_active()) sp::ProfileManager::finalize(false);
+        ScratchDir::TearDown();
+    }
+    std::string path(const char* name) const { return file(name); }
+};
+
+void record(const char* name, std::size_t calls) {
+    sp::Region& region = sp::ProfileManager::region(name);
+    for (std::size_t i = 0; i < calls; ++i) auto r = sp::ProfileManager::profile_region(region);
+}
+
+std::size_t buffered(const char* name) {
+    return sp::ProfileManager::get_region(name)->get_durations().size();
+}
+
+/// Waits (up to 20 s) until the region buffers `calls` intervals in memory.
+bool wait_for_buffered(const char* name, std::size_t calls) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (buffered(name) != calls) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+std::int64_t sum_of_durations(const h5_read::RegionColumns& c) {
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < c.start_times.size(); ++i) total += c.end_times[i] - c.start_times[i];
+    return total;
+}
+
+TEST(RankFilePath, SitsBesideTheMergedFileWithTheRankInItsName) {
+    EXPECT_EQ(rank_file_path("out/profiling_data.h5", 3), "out/profiling_data.rank3.h5");
+    EXPECT_EQ(rank_file_path("run", 0), "run.rank0.h5");
+    EXPECT_EQ(rank_file_path("/a.b/c.hdf5", 12), "/a.b/c.rank12.hdf5");
+}
+
+TEST_F(Flush, FullBuffersLeaveMemoryAndFinalizeMergesEveryCall) {
+    const std::string file = path("run.h5");
+    sp::ProfileManager::setup({.buffer_limit = 2 * kBlock, .file_path = file});
+    const std::size_t calls = 20 * kBlock + 7;  // 10 hand-offs of 2 blocks, 7 calls left
+    record("solver", calls);
+    ASSERT_TRUE(wait_for_buffered("solver", 7)) << buffered("solver") << " still in memory";
+    EXPECT_TRUE(fs::exists(rank_file_path(file, 0)));
+    const sp::Region* solver = sp::ProfileManager::get_region("solver");
+    EXPECT_EQ(solver->num_calls(), calls);
+    const sp::Stats stats = solver->host_stats();  // flushed and buffered calls together
+    EXPECT_EQ(stats.count, calls);
+    sp::ProfileManager::finalize(false);
+
+    EXPECT_FALSE(fs::exists(rank_file_path(file, 0))) << "the rank file is removed once merged";
+    const auto layout = h5_read::read_layout(file);
+    const auto& columns = layout.at(0).at("solver");
+    ASSERT_EQ(columns.start_times.size(), calls);
+    EXPECT_EQ(sum_of_durations(columns), static_cast<std::int64_t>(stats.total));
+    // One thread: batches reach the file in the order they were recorded.
+    EXPECT_TRUE(std::is_sorted(columns.start_times.begin(), columns.start_times.end()));
+    const std::int32_t thread = columns.thread_ids.front();
+    EXPECT_EQ(std::count(columns.thread_ids.begin(), columns.thread_ids.end(), thread),
+              static_cast<std::ptrdiff_t>(calls));
+
+    h5_read::Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    h5_read::Id rank(H5Gopen2(f, "rank0", H5P_DEFAULT), H5Gclose);
+    EXPECT_EQ(h5_read::read_number_attribute(rank, "clock_offset_ns"), 0);
+    h5_read::Id metadata(H5Gopen2(f, "metadata", H5P_DEFAULT), H5Gclose);
+    EXPECT_EQ(h5_read::read_number_attribute(metadata, "mpi_size"), 1);
+    for (const auto& entry : fs::directory_iterator(dir_))
+        EXPECT_EQ(entry.path().filename(), "run.h5") << "left behind: " << entry.path();
+}
+
+TEST_F(Flush, MemoryStaysBoundedWhileThreadsRecordAndEveryThreadIsInTheFile) {
+    const std::string file = path("threads.h5");
+    const std::size_t limit = 5 * kBlock;
+    sp::ProfileManager::setup({.buffer_limit = limit, .file_path = file});
+    constexpr int kThreads = 4;
+    const std::size_t calls = 60 * kBlock + 11;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) threads.emplace_back([&] { record("work", calls); });
+    for (auto& t : threads) t.join();
+    // Each thread ends with fewer than `limit` full calls plus its block being filled.
+    const std::size_t bound = kThreads * (limit + kBlock);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (buffered("work") > bound && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_LE(buffered("work"), bound);
+    EXPECT_EQ(sp::ProfileManager::get_region("work")->host_stats().count, kThreads * calls);
+    sp::ProfileManager::finalize(false);
+
+    const h5_read::Layout layout = h5_read::read_layout(file);
+    const auto& columns = layout.at(0).at("work");
+    ASSERT_EQ(columns.start_times.size(), kThreads * calls);
+    std::map<std::int32_t, std::size_t> per_thread;
+    for (const std::int32_t t : columns.thread_ids) ++per_thread[t];
+    ASSERT_EQ(per_thread.size(), static_cast<std::size_t>(kThreads));
+    for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, calls) << "thread " << thread;
+}
+
+TEST_F(Flush, StatisticsCountEachCallOnceWhileTheFlusherMovesThem) {
+    sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = path("stats.h5")});
+    const std::size_t calls = 200 * kBlock;
+    std::thread recorder([&] { record("moving", calls); });
+    recorder.join();
+    // The flusher is still writing: every reading sees each call once, in memory or flushed.
+    std::size_t before = calls + 1;
+    for (int i = 0; i < 10000 && before != kBlock; ++i) {
+        const sp::Stats stats = sp::ProfileManager::get_region("moving")->host_stats();
+        ASSERT_EQ(stats.count, calls);
+        before = buffered("moving");
+    }
+    ASSERT_TRUE(wait_for_buffered("moving", kBlock));  // the last full block is not handed yet
+    EXPECT_EQ(sp::ProfileManager::get_region("moving")->host_stats().count, calls);
+}
+
+TEST_F(Flush, FlushOffKeepsEverythingInMemoryAndWritesNoRankFile) {
+    const std::string file = path("memory.h5");
+    sp::ProfileManager::setup({.flush_to_disk = false, .buffer_limit = kBlock, .file_path = file});
+    record("kept", 10 * kBlock);
+    EXPECT_EQ(buffered("kept"), 10 * kBlock);
+    EXPECT_FALSE(fs::exists(rank_file_path(file, 0)));
+    sp::ProfileManager::finalize(false);
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("kept").start_times.size(), 10 * kBlock);
+}
+
+TEST_F(Flush, SetupAgainDropsTheOldSessionsRankFile) {
+    const std::string first = path("first.h5");
+    sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = first});
+    record("old", 4 * kBlock);
+    ASSERT_TRUE(wait_for_buffered("old", kBlock));
+    ASSERT_TRUE(fs::exists(rank_file_path(first, 0)));
+    sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = path("second.h5")});
+    EXPECT_FALSE(fs::exists(rank_file_path(first, 0)));
+    EXPECT_EQ(calls_of("old"), 0u);
+}
+
+TEST_F(Flush, AKilledProcessLeavesARankFileWithEveryFlushedInterval) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string file = path("killed.h5");
+    const std::size_t calls = 10 * kBlock;
+    EXPECT_EXIT(
+        {
+            sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = file});
+            record("k", calls);
+            // Every full block handed off and written; the last one is still being filled.
+            if (!wait_for_buffered("k", kBlock)) std::exit(3);
+            ::raise(SIGKILL);
+        },
+        ::testing::KilledBySignal(SIGKILL), "");
+    const auto layout = h5_read::read_layout(rank_file_path(file, 0));
+    EXPECT_EQ(layout.at(0).at("k").start_times.size(), calls - kBlock);
+    EXPECT_FALSE(fs::exists(file));  // never finalized: no merged file
+}
+
+TEST_F(Flush, AFailingFlushKeepsItsIntervalsInMemoryAndFinalizeWritesThem) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string file = path("full.h5");
+    const std::size_t first = 3 * kBlock;
+    const std::size_t later = 6 * kBlock;
+    EXPECT_EXIT(
+        {
+            sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = file});
+            record("f", first);
+            if (!wait_for_buffered("f", kBlock)) std::exit(3);
+            // The disk is "full": the rank file may not grow.
+            ::signal(SIGXFSZ, SIG_IGN);
+            rlimit limit{};
+            ::getrlimit(RLIMIT_FSIZE, &limit);
+            rlimit full = limit;
+            full.rlim_cur = static_cast<rlim_t>(fs::file_size(rank_file_path(file, 0)));
+            ::setrlimit(RLIMIT_FSIZE, &full);
+            record("f", later);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            // Nothing lost: the failed batches are still in memory, and counted.
+            if (buffered("f") < later) std::exit(4);
+            if (sp::ProfileManager::get_region("f")->host_stats().count != first + later) std::exit(5);
+            ::setrlimit(RLIMIT_FSIZE, &limit);  // room again
+            sp::ProfileManager::finalize(false);
+            std::exit(0);
+        },
+        ::testing::ExitedWithCode(0), "flushing region 'f' failed: .*file size limit");
+    ASSERT_TRUE(fs::exists(file));
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("f").start_times.size(), first + later);
+    EXPECT_FALSE(fs::exists(rank_file_path(file, 0)));
+}
+
+}  // namespace
