@@ -1,0 +1,118 @@
+#pragma once
+// The charts of `scope-profiler pproc` (docs/cli.md), drawn from data already gathered from the
+// files (pproc.cpp gathers it): each returns the SVG text and the table behind it, which
+// --export-data writes. Colors per region are the NVTX ones (scope_profiler::region_color).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "export_data.hpp"
+#include "nesting.hpp"
+
+namespace scope_profiler::cli {
+
+/// A chart: the SVG document and the data it shows.
+struct Chart {
+    std::string svg;
+    Table data;
+};
+
+/// Width in px of every chart.
+inline constexpr double kChartWidth = 1200;
+
+// ---- gantt.svg --------------------------------------------------------------------------------
+
+/// One lane of the timeline: a thread (host intervals) or a GPU stream (device intervals) of
+/// one rank of one file.
+struct GanttLane {
+    /// A rectangle drawn: one interval, or several neighbours narrower than a pixel merged.
+    struct Item {
+        std::int64_t start = 0;   ///< ns from the file's earliest start
+        std::int64_t end = 0;
+        std::uint32_t region = 0; ///< the region of the interval (of the longest one when merged)
+        std::uint32_t count = 1;  ///< intervals in the rectangle
+        std::uint32_t depth = 0;  ///< nesting depth on the lane (0: outermost)
+    };
+    std::size_t file = 0;
+    int rank = 0;
+    bool device = false;
+    std::int64_t id = 0;          ///< thread id or stream id
+    std::uint32_t rows = 0;       ///< nesting levels drawn
+    std::uint64_t intervals = 0;  ///< intervals on the lane
+    std::uint64_t hidden = 0;     ///< intervals nested deeper than kGanttMaxRows, not drawn
+    std::vector<Item> items;
+};
+
+/// Nesting levels a lane draws at most.
+inline constexpr std::uint32_t kGanttMaxRows = 24;
+
+/// The plot width of the timeline in px: ns_per_px = (longest file span) / kGanttPlotWidth.
+double gantt_plot_width();
+
+/// Lays out one lane: nesting depth per interval (a start-order stack sweep, as NestingBuilder)
+/// and neighbours narrower than `ns_per_px` merged per depth, Perfetto-like, so a lane holds
+/// at most a few rectangles per pixel column whatever its number of intervals. `spans` is
+/// sorted in place (start ascending, end descending); times are made relative to `origin`.
+void lay_out_lane(std::vector<Span>& spans, std::int64_t origin, double ns_per_px, GanttLane& lane);
+
+struct GanttData {
+    std::vector<std::string> files;          ///< names shown (one per file)
+    std::vector<std::int64_t> file_span_ns;  ///< earliest start to latest end, per file
+    std::vector<GanttLane> lanes;            ///< by file, rank, host before device, id
+};
+
+/// gantt.svg: a lane per thread and per stream, nested intervals stacked below their parent.
+Chart render_gantt(const GanttData& data, const std::vector<std::string>& region_names);
+
+// ---- flame.svg --------------------------------------------------------------------------------
+
+/// flame.svg: one flame graph per file (the call tree merged over its ranks and threads), the
+/// root at the bottom, width proportional to total time, recursion as a tower.
+Chart render_flame(const std::vector<std::string>& files, const std::vector<CallTree>& trees,
+                   const std::vector<std::string>& region_names);
+
+// ---- durations_<metric>.svg -------------------------------------------------------------------
+
+/// Durations of one region (host or device intervals) in one file.
+struct DurationSummary {
+    std::uint64_t count = 0;
+    std::int64_t total = 0;
+    std::int64_t min = 0;
+    std::int64_t max = 0;
+    void add(std::int64_t duration) noexcept;
+    void merge(const DurationSummary& other) noexcept;
+};
+
+/// A bar group: one region's host (or device) durations in every file.
+struct DurationRow {
+    std::string region;
+    bool device = false;
+    std::vector<DurationSummary> per_file;  ///< one per file; count 0 where absent
+};
+
+/// The metrics with a durations chart each: "avg", "min", "max", "total".
+const std::vector<std::string>& duration_metrics();
+/// The metric's value of a summary, ns.
+double metric_value(const DurationSummary& s, const std::string& metric);
+
+/// durations_<metric>.svg: a horizontal bar per region and file, regions by decreasing value.
+Chart render_durations(const std::string& metric, const std::vector<std::string>& files,
+                       const std::vector<DurationRow>& rows);
+
+// ---- speedup.svg ------------------------------------------------------------------------------
+
+/// One run of the scaling study: a file and its rank count.
+struct ScalingRun {
+    std::string file;
+    int ranks = 1;
+    std::int64_t wall_ns = 0;  ///< earliest start to latest end over every rank
+    /// Per region: the largest per-rank total time (the ranks wait for the slowest).
+    std::vector<std::pair<std::string, std::int64_t>> region_ns;
+};
+
+/// speedup.svg: speedup against the run of fewest ranks, for the wall time and the regions of
+/// most time, with the ideal (linear) line. Needs runs of at least two distinct rank counts.
+Chart render_speedup(const std::vector<ScalingRun>& runs);
+
+}  // namespace scope_profiler::cli

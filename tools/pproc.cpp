@@ -1,0 +1,314 @@
+// `scope-profiler pproc` (pproc.hpp): two streaming passes over every file. The first gathers
+// the statistics and each file's time span (slices of each region's datasets); the second,
+// one rank at a time, groups the intervals by thread and by stream, lays out the timeline
+// lanes and builds the call tree. The charts are made in memory and written at the end, each
+// file whole or not at all.
+
+#include "pproc.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "charts.hpp"
+#include "filters.hpp"
+#include "output_file.hpp"
+#include "profile_file.hpp"
+#include "progress.hpp"
+#include "svg.hpp"
+
+namespace scope_profiler::cli {
+
+namespace {
+
+constexpr std::uint64_t kSlice = std::uint64_t{1} << 20;  // intervals read at a time
+
+/// The regions of the chosen ranks that pass the filter, numbered over every file by name.
+class RegionTable {
+public:
+    std::uint32_t index(const std::string& name) {
+        const auto [it, inserted] = index_.try_emplace(name, static_cast<std::uint32_t>(names_.size()));
+        if (inserted) names_.push_back(name);
+        return it->second;
+    }
+    [[nodiscard]] std::uint32_t at(const std::string& name) const { return index_.at(name); }
+    [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
+
+private:
+    std::unordered_map<std::string, std::uint32_t> index_;
+    std::vector<std::string> names_;
+};
+
+/// What the first pass learns of one file.
+struct FileSummary {
+    std::int64_t first_start = std::numeric_limits<std::int64_t>::max();
+    std::int64_t last_end = std::numeric_limits<std::int64_t>::min();
+    std::uint64_t intervals = 0;
+    std::vector<DurationSummary> host, device;  ///< by region index
+    /// Per region, the largest per-rank total of host time (speedup.svg).
+    std::vector<std::int64_t> slowest_rank_ns;
+    int rank_count = 1;
+
+    [[nodiscard]] std::int64_t span() const { return intervals ? last_end - first_start : 0; }
+    void extend(std::int64_t start, std::int64_t end) {
+        first_start = std::min(first_start, start);
+        last_end = std::max(last_end, std::max(start, end));
+        ++intervals;
+    }
+};
+
+/// The rank count of a run: the metadata's mpi_size, else the number of rank groups.
+int rank_count(const ProfileFile& file) {
+    for (const auto& [key, value] : file.metadata()) {
+        int n = 0;
+        if (key == "mpi_size" && std::from_chars(value.data(), value.data() + value.size(), n).ec == std::errc{} && n > 0) {
+            return n;
+        }
+    }
+    return std::max<int>(1, static_cast<int>(file.ranks().size()));
+}
+
+/// Short names for the files: the file name, or the path where two file names are the same.
+std::vector<std::string> file_labels(const std::vector<std::string>& paths) {
+    std::vector<std::string> labels;
+    for (const auto& p : paths) labels.push_back(std::filesystem::path(p).filename().string());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (std::count(labels.begin(), labels.end(), labels[i]) > 1) {
+            for (std::size_t j = 0; j < labels.size(); ++j) {
+                if (labels[j] == labels[i] && j != i) labels[j] = paths[j];
+            }
+            labels[i] = paths[i];
+        }
+    }
+    return labels;
+}
+
+/// Calls fn(columns) for consecutive slices of a region's host intervals (device intervals
+/// with `device`), kSlice intervals at a time.
+template <bool device, class Fn>
+void for_slices(const ProfileFile& file, const RegionInfo& region, Progress& progress, Fn&& fn) {
+    const std::uint64_t count = device ? region.device_count : region.host_count;
+    for (std::uint64_t first = 0; first < count; first += kSlice) {
+        if constexpr (device) {
+            fn(file.read_device(region, first, kSlice));
+        } else {
+            fn(file.read_host(region, first, kSlice));
+        }
+        progress.advance(std::min(kSlice, count - first));
+    }
+}
+
+/// The intervals a file holds in the chosen ranks and regions (for the progress lines).
+std::uint64_t chosen_intervals(const ProfileFile& file, const RankSet& ranks, const RegionFilter& filter) {
+    std::uint64_t n = 0;
+    for (const RankInfo& rank : file.ranks()) {
+        if (!ranks.contains(rank.rank)) continue;
+        for (const RegionInfo& region : rank.regions) {
+            if (filter.matches(region.name)) n += region.host_count + region.device_count;
+        }
+    }
+    return n;
+}
+
+/// Pass 1: statistics, time span, per-rank totals.
+FileSummary summarize(const ProfileFile& file, const RankSet& ranks, const RegionFilter& filter,
+                      RegionTable& table) {
+    FileSummary summary;
+    summary.rank_count = rank_count(file);
+    Progress progress("reading " + file.path(), chosen_intervals(file, ranks, filter));
+    const auto grow = [&summary](std::size_t n) {
+        if (summary.host.size() < n) {
+            summary.host.resize(n);
+            summary.device.resize(n);
+            summary.slowest_rank_ns.resize(n);
+        }
+    };
+    for (const RankInfo& rank : file.ranks()) {
+        if (!ranks.contains(rank.rank)) continue;
+        for (const RegionInfo& region : rank.regions) {
+            if (!filter.matches(region.name)) continue;
+            const std::uint32_t r = table.index(region.name);
+            grow(table.names().size());
+            DurationSummary rank_host;
+            for_slices<false>(file, region, progress, [&](const HostColumns& c) {
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    summary.extend(c.start_times[i], c.end_times[i]);
+                    rank_host.add(c.end_times[i] - c.start_times[i]);
+                }
+            });
+            summary.host[r].merge(rank_host);
+            summary.slowest_rank_ns[r] = std::max(summary.slowest_rank_ns[r], rank_host.total);
+            for_slices<true>(file, region, progress, [&](const DeviceColumns& c) {
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    summary.extend(c.start_times[i], c.end_times[i]);
+                    summary.device[r].add(c.end_times[i] - c.start_times[i]);
+                }
+            });
+        }
+    }
+    grow(table.names().size());
+    return summary;
+}
+
+/// Pass 2 for one file: timeline lanes (appended to gantt.lanes) and the call tree.
+CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const FileSummary& summary,
+                      const RankSet& ranks, const RegionFilter& filter, const RegionTable& table,
+                      double ns_per_px, GanttData& gantt) {
+    NestingBuilder nesting(static_cast<std::uint32_t>(table.names().size()));
+    Progress progress("laying out " + file.path(), chosen_intervals(file, ranks, filter));
+    for (const RankInfo& rank : file.ranks()) {
+        if (!ranks.contains(rank.rank)) continue;
+        std::map<std::int64_t, std::vector<Span>> threads, streams;
+        for (const RegionInfo& region : rank.regions) {
+            if (!filter.matches(region.name)) continue;
+            const std::uint32_t r = table.at(region.name);
+            for_slices<false>(file, region, progress, [&](const HostColumns& c) {
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    threads[c.thread_ids[i]].push_back({c.start_times[i], c.end_times[i], r});
+                }
+            });
+            for_slices<true>(file, region, progress, [&](const DeviceColumns& c) {
+                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
+                    streams[c.streams[i]].push_back({c.start_times[i], c.end_times[i], r});
+                }
+            });
+        }
+        for (auto& [id, spans] : threads) {
+            GanttLane& lane = gantt.lanes.emplace_back();
+            lane.file = file_index;
+            lane.rank = rank.rank;
+            lane.id = id;
+            lay_out_lane(spans, summary.first_start, ns_per_px, lane);
+            nesting.add_thread(std::move(spans));
+        }
+        for (auto& [id, spans] : streams) {
+            GanttLane& lane = gantt.lanes.emplace_back();
+            lane.file = file_index;
+            lane.rank = rank.rank;
+            lane.device = true;
+            lane.id = id;
+            lay_out_lane(spans, summary.first_start, ns_per_px, lane);
+        }
+    }
+    return nesting.tree();
+}
+
+/// The charts' files: name in the output directory, and content.
+using Outputs = std::vector<std::pair<std::string, std::string>>;
+
+void add_chart(Outputs& outputs, const std::string& name, Chart chart, const PprocOptions& options) {
+    if (options.export_data) {
+        const bool json = options.export_format == "json";
+        outputs.emplace_back(name + (json ? ".json" : ".csv"), json ? to_json(chart.data) : to_csv(chart.data));
+    }
+    outputs.emplace_back(name + ".svg", std::move(chart.svg));
+}
+
+/// Writes every output into dir: all temporary files first, then the renames.
+void write_outputs(const std::string& dir, const Outputs& outputs) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error || !std::filesystem::is_directory(dir)) {
+        throw InputError("cannot create the output directory " + dir + ": " +
+                         (error ? error.message() : "a file of that name is in the way"));
+    }
+    std::vector<std::unique_ptr<OutputFile>> files;
+    for (const auto& [name, content] : outputs) {
+        files.push_back(std::make_unique<OutputFile>((std::filesystem::path(dir) / name).string()));
+        files.back()->stream().write(content.data(), static_cast<std::streamsize>(content.size()));
+    }
+    for (const auto& file : files) file->commit();
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        std::cout << "wrote " << files[i]->path() << " (" << (outputs[i].second.size() + 1023) / 1024 << " KiB)\n";
+    }
+}
+
+}  // namespace
+
+void run_pproc(const PprocOptions& options) {
+    if (options.export_format != "csv" && options.export_format != "json") {
+        throw InputError("--export-data-format: '" + options.export_format + "' is neither csv nor json");
+    }
+    const RegionFilter filter(options.include, options.exclude);
+    const RankSet ranks(options.ranks);
+    std::vector<ProfileFile> files;
+    for (const std::string& path : options.files) files.emplace_back(path);
+    const std::vector<std::string> labels = file_labels(options.files);
+
+    RegionTable table;
+    std::vector<FileSummary> summaries;
+    for (const ProfileFile& file : files) summaries.push_back(summarize(file, ranks, filter, table));
+    const std::size_t region_count = table.names().size();
+    for (FileSummary& s : summaries) {
+        s.host.resize(region_count);
+        s.device.resize(region_count);
+        s.slowest_rank_ns.resize(region_count);
+    }
+
+    GanttData gantt;
+    gantt.files = labels;
+    for (const FileSummary& s : summaries) gantt.file_span_ns.push_back(s.span());
+    const std::int64_t longest = std::max<std::int64_t>(1, *std::max_element(gantt.file_span_ns.begin(), gantt.file_span_ns.end()));
+    const double ns_per_px = static_cast<double>(longest) / gantt_plot_width();
+    std::vector<CallTree> trees;
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        trees.push_back(lay_out_file(files[f], f, summaries[f], ranks, filter, table, ns_per_px, gantt));
+    }
+
+    Outputs outputs;
+    add_chart(outputs, "gantt", render_gantt(gantt, table.names()), options);
+    add_chart(outputs, "flame", render_flame(labels, trees, table.names()), options);
+
+    std::vector<DurationRow> rows;
+    for (std::uint32_t r = 0; r < region_count; ++r) {
+        for (const bool device : {false, true}) {
+            DurationRow row{table.names()[r], device, {}};
+            for (const FileSummary& s : summaries) row.per_file.push_back(device ? s.device[r] : s.host[r]);
+            rows.push_back(std::move(row));
+        }
+    }
+    for (const std::string& metric : duration_metrics()) {
+        add_chart(outputs, "durations_" + metric, render_durations(metric, labels, rows), options);
+    }
+
+    std::vector<ScalingRun> runs;
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        ScalingRun run{labels[f], summaries[f].rank_count, summaries[f].span(), {}};
+        for (std::uint32_t r = 0; r < region_count; ++r) {
+            if (summaries[f].slowest_rank_ns[r] > 0) run.region_ns.emplace_back(table.names()[r], summaries[f].slowest_rank_ns[r]);
+        }
+        runs.push_back(std::move(run));
+    }
+    const bool scaling = std::any_of(runs.begin(), runs.end(), [&](const ScalingRun& r) { return r.ranks != runs[0].ranks; });
+    if (scaling) {
+        add_chart(outputs, "speedup", render_speedup(runs), options);
+    } else if (files.size() > 1) {
+        std::cerr << "scope-profiler: no speedup.svg: every file has " << runs[0].ranks
+                  << (runs[0].ranks == 1 ? " rank" : " ranks") << " (it needs runs of different rank counts)\n";
+    }
+    write_outputs(options.output_dir, outputs);
+}
+
+void add_pproc_command(CLI::App& app) {
+    auto options = std::make_shared<PprocOptions>();
+    CLI::App* command = app.add_subcommand(
+        "pproc", "Charts as SVG: gantt.svg (timeline), flame.svg, durations_<avg|min|max|total>.svg and, for "
+                 "files of different rank counts, speedup.svg");
+    command->add_option("files", options->files, "Profiling files (HDF5); several are compared side by side")->required();
+    command->add_option("-o,--output", options->output_dir, "Directory for the charts (created when missing)")->required();
+    command->add_option("--include", options->include, "Only regions whose name matches this ECMAScript regex (repeatable)")
+        ->allow_extra_args(false);
+    command->add_option("--exclude", options->exclude, "Leave out regions whose name matches this regex (repeatable)")
+        ->allow_extra_args(false);
+    command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5");
+    command->add_flag("--export-data", options->export_data, "Also write the data behind each chart next to it");
+    command->add_option("--export-data-format", options->export_format, "csv (default) or json")
+        ->check(CLI::IsMember({"csv", "json"}));
+    command->callback([options] { run_pproc(*options); });
+}
+
+}  // namespace scope_profiler::cli
