@@ -6,12 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh --tests
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_TESTS=ON
+# With MPI built in: the mpi-labelled test runs under mpirun -np 2, every other test without MPI
+# initialized (the library then runs as rank 0 of 1).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_MPI=ON
 cmake --build build -j2
 ctest --test-dir build -j2 --output-on-failure
 
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCOPE_PROFILER_SANITIZE=thread \
-  -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_BENCH=OFF -DSCOPE_PROFILER_SAMPLES=OFF
+  -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_BENCH=OFF -DSCOPE_PROFILER_SAMPLES=OFF \
+  -DSCOPE_PROFILER_TOOLS=OFF
 cmake --build build-tsan -j2
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan -j2 -L unit --output-on-failure
