@@ -60,8 +60,7 @@ DurationStats stats_of(std::vector<std::int64_t>& durations, std::size_t offset,
 double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q) {
     const auto n = static_cast<double>(end - begin);
     const double quantile = q / 100.0;
-    // numpy: virtual index n*q + alpha + q*(1 - alpha - beta) - 1 with alpha = beta = 1.
-    const double index = n * quantile + (1.0 + quantile * (1.0 - 1.0 - 1.0)) - 1.0;
+    const double index = (n - 1.0) * quantile;  // numpy's virtual index for "linear"
     const double below = std::floor(index);
     const auto last = static_cast<std::ptrdiff_t>(end - begin) - 1;
     const auto lo = std::clamp(static_cast<std::ptrdiff_t>(below), std::ptrdiff_t{0}, last);

@@ -1,0 +1,129 @@
+// Reading profiling files: our layout, the Python library's plain layout, and bad input.
+
+#include <gtest/gtest.h>
+
+#include "profile_file.hpp"
+#include "tools_test_support.hpp"
+
+namespace cli = scope_profiler::cli;
+using tools_test::host_region;
+using tools_test::PythonRegion;
+
+namespace {
+
+class ProfileFileTest : public tools_test::ScratchDir {
+protected:
+    /// The message of the InputError that opening `path` throws ("" when none).
+    static std::string open_error(const std::string& path) {
+        try {
+            cli::ProfileFile file(path);
+        } catch (const cli::InputError& e) {
+            return e.what();
+        }
+        return "";
+    }
+};
+
+std::string metadata_value(const cli::ProfileFile& file, const std::string& key) {
+    for (const auto& [k, v] : file.metadata()) {
+        if (k == key) return v;
+    }
+    return "<absent>";
+}
+
+}  // namespace
+
+TEST_F(ProfileFileTest, ReadsOurLayoutWithExactNames) {
+    auto odd = host_region("a/b%c.", {1, 2}, {3, 5}, 4);
+    odd.device_start_times = {10};
+    odd.device_end_times = {12};
+    odd.device_streams = {99};
+    odd.device_host_fallback = {1};
+    tools_test::write_ours(file("ours.h5"), {{0, {host_region("solve", {0}, {7}), odd}}, {3, {}}});
+    const cli::ProfileFile f(file("ours.h5"));
+    ASSERT_EQ(f.ranks().size(), 2u);
+    EXPECT_EQ(f.ranks()[1].rank, 3);
+    EXPECT_TRUE(f.ranks()[1].regions.empty());
+    const auto& regions = f.ranks()[0].regions;
+    ASSERT_EQ(regions.size(), 2u);
+    const auto& r = regions[0].name == "a/b%c." ? regions[0] : regions[1];
+    EXPECT_EQ(r.name, "a/b%c.");
+    EXPECT_EQ(r.group, "rank0/regions/a%2Fb%25c.");
+    EXPECT_EQ(r.host_count, 2u);
+    EXPECT_EQ(r.device_count, 1u);
+    EXPECT_TRUE(r.has_thread_ids);
+    const auto host = f.read_host(r);
+    EXPECT_EQ(host.start_times, (std::vector<std::int64_t>{1, 2}));
+    EXPECT_EQ(host.end_times, (std::vector<std::int64_t>{3, 5}));
+    EXPECT_EQ(host.thread_ids, (std::vector<std::int32_t>{4, 4}));
+    const auto device = f.read_device(r);
+    EXPECT_EQ(device.streams, (std::vector<std::int64_t>{99}));
+    EXPECT_EQ(device.host_fallback, (std::vector<std::uint8_t>{1}));
+    EXPECT_EQ(metadata_value(f, "hostname"), "testhost");
+    EXPECT_EQ(metadata_value(f, "mpi_size"), "2");
+}
+
+TEST_F(ProfileFileTest, ReadsSlicesClippedToTheEnd) {
+    std::vector<std::int64_t> starts(10), ends(10);
+    for (int i = 0; i < 10; ++i) starts[i] = i * 10, ends[i] = i * 10 + i;
+    tools_test::write_ours(file("s.h5"), {{0, {host_region("r", starts, ends)}}});
+    const cli::ProfileFile f(file("s.h5"));
+    const auto& r = f.ranks()[0].regions[0];
+    EXPECT_EQ(f.read_host(r, 3, 2).start_times, (std::vector<std::int64_t>{30, 40}));
+    EXPECT_EQ(f.read_host(r, 8, 100).end_times, (std::vector<std::int64_t>{88, 99}));
+    EXPECT_TRUE(f.read_host(r, 10, 5).start_times.empty());
+    EXPECT_TRUE(f.read_device(r).start_times.empty());
+}
+
+TEST_F(ProfileFileTest, ReadsThePythonPlainLayout) {
+    tools_test::write_python(file("py.h5"), {{0, {PythonRegion{"solve", {0, 100}, {10, 130}}}},
+                                             {1, {PythonRegion{"solve", {5}, {25}}}}});
+    const cli::ProfileFile f(file("py.h5"));
+    ASSERT_EQ(f.ranks().size(), 2u);
+    const auto& r = f.ranks()[0].regions.at(0);
+    EXPECT_EQ(r.name, "solve");
+    EXPECT_FALSE(r.has_thread_ids);
+    EXPECT_EQ(r.device_count, 0u);
+    const auto host = f.read_host(r);
+    EXPECT_EQ(host.end_times, (std::vector<std::int64_t>{10, 130}));
+    EXPECT_EQ(host.thread_ids, (std::vector<std::int32_t>{0, 0}));
+    EXPECT_EQ(metadata_value(f, "user"), "alice");
+    EXPECT_EQ(metadata_value(f, "omp_num_threads"), "8");
+    EXPECT_EQ(metadata_value(f, "load"), "0.5");
+    EXPECT_EQ(metadata_value(f, "modules"), "gcc/12, hdf5/1.10");
+}
+
+TEST_F(ProfileFileTest, AMissingFileIsNamed) {
+    const std::string message = open_error(file("absent.h5"));
+    EXPECT_NE(message.find("absent.h5: no such file"), std::string::npos) << message;
+}
+
+TEST_F(ProfileFileTest, AFileThatIsNotHdf5) {
+    std::ofstream(file("text.h5")) << "not a profile\n";
+    EXPECT_NE(open_error(file("text.h5")).find("not an HDF5 file"), std::string::npos);
+    std::ofstream(file("empty.h5")).close();
+    EXPECT_NE(open_error(file("empty.h5")).find("empty"), std::string::npos);
+    EXPECT_NE(open_error(dir_.string()).find("directory"), std::string::npos);
+}
+
+TEST_F(ProfileFileTest, ATruncatedFile) {
+    std::vector<std::int64_t> starts(5000, 1), ends(5000, 2);
+    tools_test::write_ours(file("whole.h5"), {{0, {host_region("r", starts, ends)}}});
+    const std::string bytes = tools_test::read_text(file("whole.h5"));
+    std::ofstream(file("cut.h5"), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+    const std::string message = open_error(file("cut.h5"));
+    EXPECT_NE(message.find("truncated or damaged"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+TEST_F(ProfileFileTest, AMissingDatasetIsNamed) {
+    tools_test::write_python(file("py.h5"), {{0, {PythonRegion{"solve", {0, 1}, {}, false}}}});
+    const std::string message = open_error(file("py.h5"));
+    EXPECT_NE(message.find("rank0/regions/solve/end_times is missing"), std::string::npos) << message;
+}
+
+TEST_F(ProfileFileTest, MismatchedLengthsAreNamed) {
+    tools_test::write_python(file("py.h5"), {{0, {PythonRegion{"solve", {0, 1, 2}, {5, 6}}}}});
+    const std::string message = open_error(file("py.h5"));
+    EXPECT_NE(message.find("end_times has 2 elements but start_times has 3"), std::string::npos) << message;
+}
