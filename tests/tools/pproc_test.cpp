@@ -1,0 +1,300 @@
+// `scope-profiler pproc`: the charts parse as XML and draw one rectangle per interval on small
+// files, stay small on large ones, the exported data matches the numbers, and bad input leaves
+// no file behind.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "pproc.hpp"
+#include "profile_file.hpp"
+#include "svg.hpp"
+#include "tools_test_support.hpp"
+
+using tools_test::host_region;
+using tools_test::read_text;
+using tools_test::run_cli;
+
+namespace {
+
+/// A minimal XML well-formedness check (what an SVG viewer needs): balanced tags, quoted
+/// attributes, text and attribute values free of '<' and of '&' outside an entity. Returns
+/// the number of elements by "name.class" (and by "name"), or fails the test.
+std::map<std::string, std::size_t> check_xml(const std::string& doc) {
+    std::map<std::string, std::size_t> counts;
+    std::vector<std::string> open;
+    const auto check_text = [&](std::string_view text) {
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '<') ADD_FAILURE() << "'<' in text or an attribute value";
+            if (text[i] != '&') continue;
+            const std::size_t semi = text.find(';', i);
+            const std::string entity(text.substr(i, semi == std::string::npos ? 8 : semi - i + 1));
+            const bool known = entity == "&amp;" || entity == "&lt;" || entity == "&gt;" ||
+                               entity == "&quot;" || entity == "&#39;";
+            if (!known) ADD_FAILURE() << "unknown entity " << entity;
+        }
+    };
+    std::size_t i = 0;
+    bool root_closed = false;
+    while (i < doc.size()) {
+        const std::size_t lt = doc.find('<', i);
+        check_text(std::string_view(doc).substr(i, (lt == std::string::npos ? doc.size() : lt) - i));
+        if (lt == std::string::npos) break;
+        if (doc.compare(lt, 2, "<?") == 0) {
+            i = doc.find("?>", lt) + 2;
+            continue;
+        }
+        const std::size_t gt = doc.find('>', lt);
+        if (gt == std::string::npos) {
+            ADD_FAILURE() << "unterminated tag";
+            break;
+        }
+        std::string_view tag = std::string_view(doc).substr(lt + 1, gt - lt - 1);
+        i = gt + 1;
+        if (tag.starts_with('/')) {
+            if (open.empty() || open.back() != tag.substr(1)) {
+                ADD_FAILURE() << "</" << tag.substr(1) << "> closes " << (open.empty() ? "nothing" : open.back());
+                break;
+            }
+            open.pop_back();
+            root_closed = open.empty();
+            continue;
+        }
+        const bool empty = tag.ends_with('/');
+        if (empty) tag.remove_suffix(1);
+        const std::size_t name_end = std::min(tag.find(' '), tag.size());
+        const std::string name(tag.substr(0, name_end));
+        EXPECT_FALSE(root_closed) << "content after the root element";
+        // Attributes: name="value" pairs.
+        std::string css_class;
+        std::string_view rest = tag.substr(name_end);
+        while (!rest.empty()) {
+            while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+            if (rest.empty()) break;
+            const std::size_t eq = rest.find("=\"");
+            const std::size_t close = eq == std::string::npos ? eq : rest.find('"', eq + 2);
+            if (close == std::string::npos) {
+                ADD_FAILURE() << "malformed attributes in <" << name << ">";
+                break;
+            }
+            const std::string_view value = rest.substr(eq + 2, close - eq - 2);
+            check_text(value);
+            if (rest.substr(0, eq) == "class") css_class = value;
+            rest.remove_prefix(close + 1);
+        }
+        ++counts[name];
+        if (!css_class.empty()) ++counts[name + "." + css_class];
+        if (!empty) open.push_back(name);
+    }
+    EXPECT_TRUE(open.empty()) << "unclosed <" << (open.empty() ? "" : open.back()) << ">";
+    EXPECT_GT(counts["svg"], 0u);
+    return counts;
+}
+
+/// Parses the file with Python's XML parser too, where a python3 is installed.
+void check_with_python(const std::string& path) {
+    if (!tools_test::fs::exists("/usr/bin/python3")) return;
+    const std::string command = "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' " +
+                                tools_test::quoted(path);
+    EXPECT_EQ(std::system(command.c_str()), 0) << path << " is not XML Python parses";
+}
+
+class Pproc : public tools_test::ScratchDir {
+protected:
+    /// Thread 0: outer [0, 1000) holding inner [100, 400) and [500, 900); thread 1: inner
+    /// [200, 700); stream 7: the device side of inner, [150, 350) and [600, 800).
+    void SetUp() override {
+        ScratchDir::SetUp();
+        auto inner = host_region("inner", {100, 500, 200}, {400, 900, 700});
+        inner.thread_ids = {0, 0, 1};
+        inner.device_start_times = {150, 600};
+        inner.device_end_times = {350, 800};
+        inner.device_streams = {7, 7};
+        inner.device_host_fallback = {0, 0};
+        tools_test::write_ours(file("run.h5"), {{0, {host_region("outer", {0}, {1000}), inner}}});
+    }
+
+    [[nodiscard]] std::string out(const std::string& name) const { return (dir_ / "out" / name).string(); }
+
+    void run(std::vector<std::string> files, bool export_data = false, std::string format = "csv",
+             std::vector<std::string> include = {}) {
+        scope_profiler::cli::PprocOptions options;
+        options.files = std::move(files);
+        options.output_dir = (dir_ / "out").string();
+        options.export_data = export_data;
+        options.export_format = std::move(format);
+        options.include = std::move(include);
+        testing::internal::CaptureStdout();
+        scope_profiler::cli::run_pproc(options);
+        testing::internal::GetCapturedStdout();
+    }
+};
+
+TEST_F(Pproc, WritesEveryChartAsXmlWithOneRectanglePerInterval) {
+    run({file("run.h5")});
+    for (const char* name : {"gantt.svg", "flame.svg", "durations_avg.svg", "durations_min.svg",
+                             "durations_max.svg", "durations_total.svg"}) {
+        SCOPED_TRACE(name);
+        const std::string doc = read_text(out(name));
+        ASSERT_FALSE(doc.empty());
+        check_xml(doc);
+        check_with_python(out(name));
+    }
+    EXPECT_FALSE(tools_test::fs::exists(out("speedup.svg")));  // one file: no scaling study
+    const auto gantt = check_xml(read_text(out("gantt.svg")));
+    EXPECT_EQ(gantt.at("rect.iv"), 6u);  // 4 host intervals and 2 device intervals
+    const auto flame = check_xml(read_text(out("flame.svg")));
+    EXPECT_EQ(flame.at("rect.fr"), 4u);  // all, outer, outer;inner, inner (thread 1)
+    const auto avg = check_xml(read_text(out("durations_avg.svg")));
+    EXPECT_EQ(avg.at("rect.bar"), 3u);   // outer, inner, inner [GPU]
+}
+
+TEST_F(Pproc, ExportedCsvMatchesTheNumbers) {
+    run({file("run.h5")}, true);
+    const std::string avg = read_text(out("durations_avg.csv"));
+    EXPECT_NE(avg.find("file,region,kind,count,avg_ns\n"), std::string::npos) << avg;
+    EXPECT_NE(avg.find("run.h5,inner,host,3,400\n"), std::string::npos) << avg;
+    EXPECT_NE(avg.find("run.h5,inner,device,2,200\n"), std::string::npos) << avg;
+    EXPECT_NE(avg.find("run.h5,outer,host,1,1000\n"), std::string::npos) << avg;
+    const std::string total = read_text(out("durations_total.csv"));
+    EXPECT_NE(total.find("run.h5,inner,host,3,1200\n"), std::string::npos) << total;
+    const std::string flame = read_text(out("flame.csv"));
+    EXPECT_NE(flame.find("run.h5,outer,1,outer,1,1000,300\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,outer;inner,2,inner,2,700,700\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,inner,1,inner,1,500,500\n"), std::string::npos) << flame;
+    const std::string gantt = read_text(out("gantt.csv"));
+    EXPECT_EQ(std::count(gantt.begin(), gantt.end(), '\n'), 7);  // header and 6 intervals
+    EXPECT_NE(gantt.find("run.h5,0,thread,0,1,inner,500,900,1\n"), std::string::npos) << gantt;
+    EXPECT_NE(gantt.find("run.h5,0,stream,7,0,inner,150,350,1\n"), std::string::npos) << gantt;
+}
+
+TEST_F(Pproc, ExportedJsonParsesAndMatches) {
+    run({file("run.h5")}, true, "json");
+    const auto flame = nlohmann::json::parse(read_text(out("flame.json")));
+    ASSERT_TRUE(flame.is_array());
+    bool found = false;
+    for (const auto& row : flame) {
+        if (row["path"] == "outer;inner") {
+            found = true;
+            EXPECT_EQ(row["total_ns"], 700);
+            EXPECT_EQ(row["self_ns"], 700);
+            EXPECT_EQ(row["calls"], 2);
+            EXPECT_EQ(row["depth"], 2);
+        }
+    }
+    EXPECT_TRUE(found);
+    const auto max = nlohmann::json::parse(read_text(out("durations_max.json")));
+    ASSERT_EQ(max.size(), 3u);
+    EXPECT_EQ(max[0]["region"], "outer");  // by decreasing value
+    EXPECT_EQ(max[0]["max_ns"].get<double>(), 1000.0);
+    const auto gantt = nlohmann::json::parse(read_text(out("gantt.json")));
+    EXPECT_EQ(gantt.size(), 6u);
+    EXPECT_FALSE(tools_test::fs::exists(out("gantt.csv")));
+}
+
+TEST_F(Pproc, IncludeChoosesRegions) {
+    run({file("run.h5")}, true, "csv", {"^out"});
+    const std::string avg = read_text(out("durations_avg.csv"));
+    EXPECT_EQ(avg.find("inner"), std::string::npos) << avg;
+    EXPECT_EQ(check_xml(read_text(out("gantt.svg"))).at("rect.iv"), 1u);
+}
+
+TEST_F(Pproc, SeveralFilesOfDifferentRankCountsGiveASpeedupChart) {
+    // 1 rank: work 1000 ns; 2 ranks: 500 ns each; 4 ranks: 300 ns each.
+    tools_test::write_ours(file("r1.h5"), {{0, {host_region("work", {0}, {1000})}}});
+    tools_test::write_ours(file("r2.h5"), {{0, {host_region("work", {0}, {500})}}, {1, {host_region("work", {0}, {500})}}});
+    std::vector<std::pair<int, std::vector<tools_test::h5::RegionColumns>>> four;
+    for (int r = 0; r < 4; ++r) four.push_back({r, {host_region("work", {0}, {r == 3 ? 300 : 250})}});
+    tools_test::write_ours(file("r4.h5"), four);
+    run({file("r4.h5"), file("r1.h5"), file("r2.h5")}, true);
+    check_xml(read_text(out("speedup.svg")));
+    check_with_python(out("speedup.svg"));
+    const std::string speedup = read_text(out("speedup.csv"));
+    EXPECT_NE(speedup.find("work,1,r1.h5,1000,1,1\n"), std::string::npos) << speedup;
+    EXPECT_NE(speedup.find("work,2,r2.h5,500,2,2\n"), std::string::npos) << speedup;
+    EXPECT_NE(speedup.find("work,4,r4.h5,300,3.333333,4\n"), std::string::npos) << speedup;
+    // Durations side by side: a bar per file and region.
+    EXPECT_EQ(check_xml(read_text(out("durations_total.svg"))).at("rect.bar"), 3u);
+}
+
+TEST_F(Pproc, LargeFileMergesSubPixelIntervalsAndStaysSmall) {
+    // Two threads of 1,000 outer calls, each holding 1,000 back-to-back inner calls: 2 M
+    // intervals, far narrower than a pixel.
+    constexpr int kOuter = 1000, kInner = 1000;
+    auto outer = host_region("outer", {}, {});
+    auto inner = host_region("inner", {}, {});
+    for (std::int32_t thread = 0; thread < 2; ++thread) {
+        for (int o = 0; o < kOuter; ++o) {
+            const std::int64_t base = std::int64_t{o} * (kInner * 100 + 50) + thread * 7;
+            outer.start_times.push_back(base);
+            outer.end_times.push_back(base + kInner * 100);
+            outer.thread_ids.push_back(thread);
+            for (int k = 0; k < kInner; ++k) {
+                inner.start_times.push_back(base + k * 100);
+                inner.end_times.push_back(base + k * 100 + 90);
+                inner.thread_ids.push_back(thread);
+            }
+        }
+    }
+    tools_test::write_ours(file("large.h5"), {{0, {outer, inner}}});
+    const auto t0 = std::chrono::steady_clock::now();
+    run({file("large.h5")});
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(seconds, 30.0);
+    const std::string gantt = read_text(out("gantt.svg"));
+    EXPECT_LT(gantt.size(), 3u << 20) << "gantt.svg of 4 M intervals is " << gantt.size() << " bytes";
+    const auto counts = check_xml(gantt);
+    EXPECT_LT(counts.at("rect.iv"), 20000u);
+    EXPECT_LT(read_text(out("flame.svg")).size(), 1u << 20);
+}
+
+TEST_F(Pproc, BadInputLeavesNoOutput) {
+    std::ofstream(file("not.h5")) << "not an HDF5 file";
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"pproc", file("run.h5"), file("missing.h5"), "-o", out("")},
+             {"pproc", file("not.h5"), "-o", out("")},
+             {"pproc", file("run.h5"), "-o", out(""), "--include", "("},
+             {"pproc", file("run.h5"), "-o", out(""), "--export-data-format", "xml"},
+             {"pproc", file("run.h5")}}) {
+        const auto result = run_cli(args, dir_);
+        EXPECT_EQ(result.code, 2) << result.err;
+        EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+        EXPECT_FALSE(tools_test::fs::exists(out("gantt.svg")));
+    }
+    if (tools_test::fs::exists(dir_ / "out")) EXPECT_TRUE(tools_test::fs::is_empty(dir_ / "out"));
+}
+
+TEST_F(Pproc, TheCommandWritesTheChartsIntoTheDirectory) {
+    const auto result = run_cli({"pproc", file("run.h5"), "-o", out(""), "--export-data"}, dir_);
+    ASSERT_EQ(result.code, 0) << result.err;
+    EXPECT_NE(result.out.find("gantt.svg"), std::string::npos);
+    std::vector<std::string> names;
+    for (const auto& e : tools_test::fs::directory_iterator(dir_ / "out")) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"durations_avg.csv", "durations_avg.svg", "durations_max.csv",
+                                                "durations_max.svg", "durations_min.csv", "durations_min.svg",
+                                                "durations_total.csv", "durations_total.svg", "flame.csv",
+                                                "flame.svg", "gantt.csv", "gantt.svg"}));
+}
+
+TEST(Svg, EscapesTextAndFitsLabels) {
+    using namespace scope_profiler::cli::svg;
+    EXPECT_EQ(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
+    EXPECT_EQ(escape(std::string("x\x01y\xffz", 5)), "x\uFFFDy\uFFFDz");
+    EXPECT_EQ(escape("caf\u00e9"), "caf\u00e9");
+    EXPECT_EQ(fit_text("short", 100, 10), "short");
+    const std::string cut = fit_text("a_rather_long_region_name", 60, 10);
+    EXPECT_LE(text_width(cut, 10), 60);
+    EXPECT_EQ(cut.substr(cut.size() - 3), "\u2026");
+    EXPECT_EQ(fit_text("abc", 3, 10), "");
+    EXPECT_EQ(format_duration(850), "850 ns");
+    EXPECT_EQ(format_duration(1234567), "1.23 ms");
+    EXPECT_EQ(format_duration(12.4e9), "12.4 s");
+    EXPECT_EQ(nice_ticks(0, 9.3, 5), (std::vector<double>{0, 2, 4, 6, 8}));
+    EXPECT_EQ(css_color(0xFF12AB34u), "#12ab34");
+}
+
+}  // namespace
