@@ -12,3 +12,6 @@ if [[ -x build/samples/cuda_saxpy/cuda_saxpy ]]; then
   echo "== samples/cuda_saxpy (device regions; on a machine without a GPU they fall back to host timing)"
   ./build/samples/cuda_saxpy/cuda_saxpy
 fi
+echo
+echo "== scope-profiler pproc: the charts of profiling_data.h5 (docs/cli.md) in out/"
+build/tools/scope-profiler pproc profiling_data.h5 -o out/
