@@ -63,7 +63,7 @@ Region* region_for_scope(std::string_view name);
  * \code
  * namespace sp = scope_profiler;
  * int main() {
- *     sp::ProfileManager::setup({.flush_to_disk = false});
+ *     sp::ProfileManager::setup();
  *     auto timed_solve = sp::ProfileManager::profile("solver", solve);  // the decorator
  *     {
  *         auto r = sp::ProfileManager::profile_region("assemble");        // an RAII scope

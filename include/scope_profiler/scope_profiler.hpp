@@ -11,7 +11,7 @@
  * double solve(double x) { SCOPE_PROFILE_FUNCTION(); return x * 2; }   // region "solve"
  *
  * int main() {
- *     sp::ProfileManager::setup(sp::Config::from_env({.flush_to_disk = false}));
+ *     sp::ProfileManager::setup(sp::Config::from_env());
  *     auto timed = sp::ProfileManager::profile("solver", solve);         // decorator
  *     for (int i = 0; i < 10; ++i) {
  *         auto r = sp::ProfileManager::profile_region("iteration");      // RAII scope

@@ -31,7 +31,7 @@ bool cuda_ok(cudaError_t error, const char* what) {
 }
 
 int main() {
-    sp::ProfileManager::setup(sp::Config::from_env({.flush_to_disk = false}));
+    sp::ProfileManager::setup(sp::Config::from_env());
     constexpr int n = 1 << 20;
     constexpr int steps = 50;
     std::vector<float> x(n, 1.0f), y(n, 2.0f);

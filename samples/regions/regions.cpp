@@ -61,7 +61,7 @@ long fib(int n) {
 
 int main() {
     // The program's choice; SCOPE_PROFILER_* variables in the environment override it.
-    sp::ProfileManager::setup(sp::Config::from_env({.flush_to_disk = false}));
+    sp::ProfileManager::setup(sp::Config::from_env());
 
     auto timed_solve = sp::ProfileManager::profile("solver", solve);
     auto compute_batch = sp::ProfileManager::profile("compute", compute_batch_impl);

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Runs bench/flush_bench and prints the flush table of docs/overhead.md.
+
+    python3 bench/flush_table.py build/bench/flush_bench [--repetitions 7] [--quick]
+
+Enter+exit times are medians over the repetitions, with flush on and off measured in the same
+run; the tail percentiles are medians over the repetitions too. --quick leaves out the merge of
+8 ranks x 10 M intervals (it writes 3.2 GB).
+"""
+import argparse
+import sys
+
+from benchjson import collect, finish, run, to_ns
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("binary")
+    parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--min-time", default="0.3")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    a = parser.parse_args()
+
+    reps = [f"--benchmark_repetitions={a.repetitions}", "--benchmark_report_aggregates_only=true"]
+    hot, _ = collect(run(a.binary, ["--benchmark_filter=BM_Baseline|BM_EnterExit",
+                                    f"--benchmark_min_time={a.min_time}", *reps]))
+    tail, _ = collect(run(a.binary, ["--benchmark_filter=BM_SingleCallTail", *reps]))
+    write_filter = "BM_FlusherAppend|BM_RecordFlushFinalize|BM_MergeRanks"
+    if a.quick:
+        write_filter = "BM_FlusherAppend|BM_RecordFlushFinalize|BM_MergeRanks/8/2000000"
+    writes, _ = collect(run(a.binary, [f"--benchmark_filter={write_filter}",
+                                       "--benchmark_repetitions=3",
+                                       "--benchmark_report_aggregates_only=true"]))
+
+    missed = []
+    base = to_ns(hot["BM_Baseline_SteadyClockPair"])
+    off = to_ns(hot["BM_EnterExit/flush:0"])
+    on = to_ns(hot["BM_EnterExit/flush:1"])
+    ratio = on / off
+    print("| case | value | target | met |")
+    print("|---|---:|---|---|")
+    print(f"| baseline: two steady_clock::now() | {base:.2f} ns | | |")
+    print(f"| enter+exit, flush off | {off:.2f} ns ({off / base:.3f} x baseline) | | |")
+    print(f"| enter+exit, flush on (buffer_limit 100000) | {on:.2f} ns ({on / base:.3f} x baseline) | | |")
+    met = ratio <= 1.05
+    missed += [] if met else ["flush on / off"]
+    print(f"| flush on / flush off | {ratio:.3f} x | <= 1.05 x | {'yes' if met else 'NO'} |")
+    for flush in (0, 1):
+        row = tail[f"BM_SingleCallTail/flush:{flush}/iterations:1"]
+        label = "flush on, flusher writing" if flush else "flush off"
+        p999 = row["p999_ns"]
+        line = (f"| single enter+exit, {label}: p50 / p99 / p99.9 / max | {row['p50_ns']:.0f} / "
+                f"{row['p99_ns']:.0f} / {p999:.0f} / {row['max_ns']:.0f} ns |")
+        if flush:
+            met = p999 < 2000
+            missed += [] if met else ["p99.9 with the flusher busy"]
+            line += f" p99.9 < 2000 ns | {'yes' if met else 'NO'} |"
+        else:
+            line += " | |"
+        print(line)
+    append = writes["BM_FlusherAppend"]
+    print(f"| flusher write path: 100,980-interval batch appended + flushed | "
+          f"{to_ns(append) / 1e6:.2f} ms = {append['items_per_second'] / 1e6:.1f} M intervals/s "
+          f"({append['bytes_per_second'] / 1e6:.0f} MB/s) | | |")
+    e2e = writes["BM_RecordFlushFinalize/20000000/iterations:1"]
+    print(f"| record 20 M calls with flush on, then finalize() (drain + merge) | "
+          f"{to_ns(e2e) / 1e9:.2f} s = {e2e['items_per_second'] / 1e6:.1f} M intervals/s | | |")
+    for name, row in sorted(writes.items()):
+        if not name.startswith("BM_MergeRanks/"):
+            continue
+        ranks, per_rank = name.split("/")[1:3]
+        print(f"| finalize() merge: {ranks} ranks x {int(per_rank) / 1e6:g} M intervals | "
+              f"{to_ns(row) / 1e9:.2f} s = {row['items_per_second'] / 1e6:.0f} M intervals/s | | |")
+    return finish(missed, [], False, a.strict)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
