@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "device_backend.hpp"
+#include "flusher.hpp"
 #include "registry.hpp"
 #include "scope_profiler/device_scope.hpp"
 #include "stats.hpp"
@@ -19,11 +20,22 @@ namespace scope_profiler::detail {
 
 struct DeviceAccess {
     static void add(Region& region, const DeviceTimes& t, bool fallback) {
-        std::lock_guard lock(region.device_mutex_);
-        region.device_.start_times.push_back(t.start_ns);
-        region.device_.end_times.push_back(t.end_ns);
-        region.device_.stream_ids.push_back(t.stream_id);
-        region.device_.host_fallback.push_back(fallback ? 1 : 0);
+        std::shared_ptr<const DeviceIntervals> batch;
+        {
+            std::lock_guard lock(region.device_mutex_);
+            region.device_.start_times.push_back(t.start_ns);
+            region.device_.end_times.push_back(t.end_ns);
+            region.device_.stream_ids.push_back(t.stream_id);
+            region.device_.host_fallback.push_back(fallback ? 1 : 0);
+            // With flush_to_disk, buffer_limit resolved intervals go to the flusher whole.
+            const std::size_t limit = device_flush_limit();
+            if (limit != 0 && region.device_.start_times.size() >= limit) {
+                batch = std::make_shared<const DeviceIntervals>(std::move(region.device_));
+                region.device_ = DeviceIntervals{};
+                region.device_handed_.push_back(batch);
+            }
+        }
+        if (batch) hand_off_device(region, std::move(batch));
     }
     static void count_call(Region& region) noexcept {
         region.device_calls_.fetch_add(1, std::memory_order_relaxed);
@@ -31,11 +43,33 @@ struct DeviceAccess {
     static void clear(Region& region) {
         std::lock_guard lock(region.device_mutex_);
         region.device_ = DeviceIntervals{};
+        region.device_handed_.clear();
         region.device_calls_.store(0, std::memory_order_relaxed);
+    }
+    // In memory: the batches handed to the flusher and not on disk yet, then the rest.
+    static DeviceIntervals copy_locked(const Region& region) {
+        DeviceIntervals out;
+        const auto append = [&](const DeviceIntervals& from) {
+            const auto add = [](auto& to, const auto& v) { to.insert(to.end(), v.begin(), v.end()); };
+            add(out.start_times, from.start_times);
+            add(out.end_times, from.end_times);
+            add(out.stream_ids, from.stream_ids);
+            add(out.host_fallback, from.host_fallback);
+        };
+        for (const auto& batch : region.device_handed_) append(*batch);
+        append(region.device_);
+        return out;
     }
     static DeviceIntervals copy(const Region& region) {
         std::lock_guard lock(region.device_mutex_);
-        return region.device_;
+        return copy_locked(region);
+    }
+    // The flushed summary and the intervals in memory in one snapshot (the flusher moves
+    // batches from one to the other under both locks).
+    static std::pair<FlushedData, DeviceIntervals> snapshot(const Region& region) {
+        std::lock_guard lock(region.mutex_);
+        std::lock_guard device_lock(region.device_mutex_);
+        return {region.flushed_ ? *region.flushed_ : FlushedData{}, copy_locked(region)};
     }
 };
 
@@ -278,7 +312,22 @@ std::vector<std::int64_t> Region::get_device_durations(bool wait) const {
 }
 
 Stats Region::device_stats(bool wait) const {
-    return detail::combined_stats(detail::flushed_of(*this).device, get_device_durations(wait));
+    detail::resolve_device_intervals(wait);
+    const auto [flushed, in_memory] = detail::DeviceAccess::snapshot(*this);
+    std::vector<std::int64_t> durations(in_memory.start_times.size());
+    for (std::size_t i = 0; i < durations.size(); ++i)
+        durations[i] = in_memory.end_times[i] - in_memory.start_times[i];
+    return detail::combined_stats(flushed.device, durations);
 }
+
+namespace detail {
+
+std::uint64_t device_fallback_calls(const Region& region) {
+    const auto [flushed, in_memory] = DeviceAccess::snapshot(region);
+    return flushed.device_fallback + static_cast<std::uint64_t>(std::count(
+                                         in_memory.host_fallback.begin(), in_memory.host_fallback.end(), 1));
+}
+
+}  // namespace detail
 
 }  // namespace scope_profiler

@@ -18,6 +18,7 @@ namespace scope_profiler::detail {
 namespace {
 
 std::atomic<std::uint32_t> g_flush_blocks{0};
+std::atomic<std::size_t> g_device_flush_limit{0};
 
 // A failed write is retried with the next batch, at most this often, and at finalize().
 constexpr auto kRetryInterval = std::chrono::seconds(1);
@@ -46,10 +47,25 @@ void hand_off(ThreadRecorder& recorder) noexcept {
     }
 }
 
+std::size_t device_flush_limit() noexcept {
+    return g_device_flush_limit.load(std::memory_order_relaxed);
+}
+
+void hand_off_device(Region& region, std::shared_ptr<const DeviceIntervals> intervals) noexcept {
+    try {
+        Flusher::instance().enqueue(region, std::move(intervals));
+    } catch (...) {
+        // The batch stays in the region's handed list; finalize() writes it.
+    }
+}
+
 struct Flusher::Impl {
+    /// A thread's full blocks of a region (host), or a region's resolved device intervals.
     struct Batch {
-        ThreadRecorder* recorder;
+        ThreadRecorder* recorder = nullptr;
         std::vector<Block*> blocks;
+        Region* region = nullptr;
+        std::shared_ptr<const DeviceIntervals> device;
     };
 
     std::mutex mutex;  // guards the queue and the flags
@@ -69,8 +85,10 @@ struct Flusher::Impl {
     h5::RegionColumns columns;  // reused between batches
     std::vector<std::int64_t> durations;
 
+    void push(Batch batch);
     void run();
     bool write(const Batch& batch);
+    void fill_columns(const Batch& batch);
     void stop(bool keep_queue);
 };
 
@@ -94,17 +112,25 @@ void Flusher::start(const Config& config, const Job& job) {
     g_flush_blocks.store(flush ? static_cast<std::uint32_t>(std::clamp<std::size_t>(blocks, 1, 1u << 20))
                                : 0u,
                          std::memory_order_relaxed);
+    g_device_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
     f.accepting = flush;
     f.stopping = false;
 }
 
 void Flusher::enqueue(ThreadRecorder& recorder, std::vector<Block*> blocks) {
-    Impl& f = *impl_;
-    std::lock_guard lock(f.mutex);
-    if (!f.accepting) throw std::logic_error("the flusher is stopped");
-    f.queue.push_back({&recorder, std::move(blocks)});
-    if (!f.thread.joinable()) f.thread = std::thread([&f] { f.run(); });
-    f.wake.notify_one();
+    impl_->push({.recorder = &recorder, .blocks = std::move(blocks)});
+}
+
+void Flusher::enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals) {
+    impl_->push({.region = &region, .device = std::move(intervals)});
+}
+
+void Flusher::Impl::push(Batch batch) {
+    std::lock_guard lock(mutex);
+    if (!accepting) throw std::logic_error("the flusher is stopped");
+    queue.push_back(std::move(batch));
+    if (!thread.joinable()) thread = std::thread([this] { run(); });
+    wake.notify_one();
 }
 
 void Flusher::Impl::run() {
@@ -128,25 +154,41 @@ void Flusher::Impl::run() {
     }
 }
 
-bool Flusher::Impl::write(const Batch& batch) {
-    ThreadRecorder& recorder = *batch.recorder;
-    Region& region = *recorder.region;
-    columns.name = region.name();
+void Flusher::Impl::fill_columns(const Batch& batch) {
     columns.start_times.clear();
     columns.end_times.clear();
+    columns.thread_ids.clear();
+    columns.device_start_times.clear();
+    columns.device_end_times.clear();
+    columns.device_streams.clear();
+    columns.device_host_fallback.clear();
+    if (batch.device) {
+        columns.name = batch.region->name();
+        columns.device_start_times = batch.device->start_times;
+        columns.device_end_times = batch.device->end_times;
+        columns.device_streams = batch.device->stream_ids;
+        columns.device_host_fallback = batch.device->host_fallback;
+        return;
+    }
+    columns.name = batch.recorder->region->name();
     for (const Block* block : batch.blocks) {
         const std::uint32_t n = block->size.load(std::memory_order_acquire);
         columns.start_times.insert(columns.start_times.end(), block->start, block->start + n);
         columns.end_times.insert(columns.end_times.end(), block->end, block->end + n);
     }
-    columns.thread_ids.assign(columns.start_times.size(), recorder.thread_index);
+    columns.thread_ids.assign(columns.start_times.size(), batch.recorder->thread_index);
+}
+
+bool Flusher::Impl::write(const Batch& batch) {
+    fill_columns(batch);
+    const std::string& region_name = columns.name;
     try {
         if (!file) file = std::make_unique<h5::RankFile>(path, job.rank, job.clock_offset_ns);
         file->append(columns);
     } catch (const std::exception& e) {
         last_failure = std::chrono::steady_clock::now();
         if (!failing) {
-            std::cerr << "scope_profiler: error: flushing region '" << region.name()
+            std::cerr << "scope_profiler: error: flushing region '" << region_name
                       << "' failed: " << e.what()
                       << "; its intervals stay in memory and the flush is retried (at finalize() "
                          "at the latest)\n";
@@ -158,11 +200,17 @@ bool Flusher::Impl::write(const Batch& batch) {
         std::cerr << "scope_profiler: flushing to " << path << " works again\n";
         failing = false;
     }
-    durations.resize(columns.start_times.size());
-    std::transform(columns.end_times.begin(), columns.end_times.end(), columns.start_times.begin(),
-                   durations.begin(), std::minus<>{});
+    const bool device = batch.device != nullptr;
+    const auto& starts = device ? columns.device_start_times : columns.start_times;
+    const auto& ends = device ? columns.device_end_times : columns.end_times;
+    durations.resize(starts.size());
+    std::transform(ends.begin(), ends.end(), starts.begin(), durations.begin(), std::minus<>{});
     try {
-        commit_flushed(region, recorder, batch.blocks, durations);
+        if (device) {
+            commit_device_flushed(*batch.region, batch.device.get(), durations);
+            return true;
+        }
+        commit_flushed(*batch.recorder->region, *batch.recorder, batch.blocks, durations);
     } catch (...) {
         // Out of memory for the summary: the blocks stay `handed`, finalize() writes them again.
         // Rare enough that counting them twice in the file beats losing them.
@@ -184,6 +232,7 @@ void Flusher::Impl::stop(bool keep_queue) {
     std::lock_guard lock(mutex);
     stopping = false;
     g_flush_blocks.store(0, std::memory_order_relaxed);
+    g_device_flush_limit.store(0, std::memory_order_relaxed);
 }
 
 void Flusher::discard() noexcept {

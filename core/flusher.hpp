@@ -32,6 +32,13 @@ std::uint32_t flush_blocks() noexcept;
 /// Hands `recorder.full` to the flusher (recorder.mutex held by the caller).
 void hand_off(ThreadRecorder& recorder) noexcept;
 
+/// Resolved device intervals a region holds before it hands them off; 0 when not flushing.
+std::size_t device_flush_limit() noexcept;
+
+/// Hands a batch of `region`'s resolved device intervals (already in its handed list) to the
+/// flusher. On failure they stay in the list, and finalize() writes them.
+void hand_off_device(Region& region, std::shared_ptr<const DeviceIntervals> intervals) noexcept;
+
 class Flusher {
 public:
     static Flusher& instance();
@@ -52,6 +59,7 @@ public:
     void release_rank_file() noexcept;
 
     void enqueue(ThreadRecorder& recorder, std::vector<Block*> blocks);
+    void enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals);
 
     Flusher(const Flusher&) = delete;
     Flusher& operator=(const Flusher&) = delete;

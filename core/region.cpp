@@ -118,6 +118,16 @@ struct FlushedAccess {
             return std::find(blocks.begin(), blocks.end(), b) != blocks.end();
         });
     }
+    static void commit_device(Region& region, const DeviceIntervals* intervals,
+                              std::span<const std::int64_t> durations) {
+        std::lock_guard lock(region.mutex_);
+        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
+        detail::absorb(region.flushed_->device, durations);
+        region.flushed_->device_fallback += static_cast<std::uint64_t>(
+            std::count(intervals->host_fallback.begin(), intervals->host_fallback.end(), 1));
+        std::lock_guard device_lock(region.device_mutex_);
+        std::erase_if(region.device_handed_, [&](const auto& b) { return b.get() == intervals; });
+    }
     static void clear(Region& region) {
         std::lock_guard lock(region.mutex_);
         region.flushed_.reset();
@@ -130,6 +140,10 @@ void absorb_flushed(Region& region, std::span<const std::int64_t> durations, boo
 void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
                     std::span<const std::int64_t> durations) {
     FlushedAccess::commit(region, recorder, blocks, durations);
+}
+void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
+                           std::span<const std::int64_t> durations) {
+    FlushedAccess::commit_device(region, intervals, durations);
 }
 FlushedData flushed_of(const Region& region) { return FlushedAccess::copy(region); }
 void clear_flushed(Region& region) { FlushedAccess::clear(region); }

@@ -83,6 +83,7 @@ Stats combined_stats(const FlushedSummary& flushed, std::span<const std::int64_t
 struct FlushedData {
     FlushedSummary host;
     FlushedSummary device;
+    std::uint64_t device_fallback = 0;  // flushed device intervals timed on the host
 };
 
 /// For the flusher: `durations` of `region` leave memory; its statistics keep covering them.
@@ -92,6 +93,11 @@ void absorb_flushed(Region& region, std::span<const std::int64_t> durations, boo
 /// the blocks leave `handed`, so readers count each interval once. The caller releases the blocks.
 void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
                     std::span<const std::int64_t> durations);
+/// For the flusher: the device batch `intervals` of `region` (in its handed list) is on disk.
+/// Under the region's locks, its durations join the flushed device summary and it leaves the
+/// handed list.
+void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
+                           std::span<const std::int64_t> durations);
 /// The region's flushed summaries (empty when nothing was flushed).
 FlushedData flushed_of(const Region& region);
 /// setup(): forgets what was flushed.

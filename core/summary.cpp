@@ -19,9 +19,7 @@ RegionSummary summarize(const Region& region, bool timed) {
     summary.device_calls = region.num_device_calls();
     if (timed && summary.device_calls > 0) {
         summary.device = region.device_stats(false);  // finalize() has resolved every pair
-        for (const std::uint8_t fallback : region.get_device_intervals(false).host_fallback) {
-            summary.device_fallback += fallback;
-        }
+        summary.device_fallback = device_fallback_calls(region);
     }
     return summary;
 }

@@ -12,6 +12,10 @@
 
 namespace scope_profiler::detail {
 
+/// Device intervals of `region` timed on the host (no GPU), flushed ones included
+/// (core/device.cpp).
+std::uint64_t device_fallback_calls(const Region& region);
+
 /// What the end-of-run writers need to know of one region.
 struct RegionSummary {
     std::string name;

@@ -129,8 +129,10 @@ private:
     std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
     std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)
     mutable std::atomic<const void*> nvtx_{nullptr};  // this region's NVTX attributes, made once
-    mutable std::mutex device_mutex_;                 // guards device_
+    mutable std::mutex device_mutex_;                 // guards device_ and device_handed_
     DeviceIntervals device_;                          // resolved device intervals, this session
+    // Resolved device intervals handed to the flusher, not on disk yet (oldest first).
+    std::vector<std::shared_ptr<const DeviceIntervals>> device_handed_;
     std::atomic<std::uint64_t> device_calls_{0};      // device scopes exited, this session
     friend struct detail::DeviceAccess;
     std::unique_ptr<detail::FlushedData> flushed_;  // what left memory this session (mutex_)

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "fake_device_backend.hpp"
 #include "flusher.hpp"
 #include "h5_read.hpp"
 #include "scratch_dir.hpp"
@@ -141,6 +142,34 @@ TEST_F(Flush, StatisticsCountEachCallOnceWhileTheFlusherMovesThem) {
     }
     ASSERT_TRUE(wait_for_buffered("moving", kBlock));  // the last full block is not handed yet
     EXPECT_EQ(sp::ProfileManager::get_region("moving")->host_stats().count, calls);
+}
+
+TEST_F(Flush, ResolvedDeviceIntervalsAreFlushedAndStillCountedOnce) {
+    const std::string file = path("device.h5");
+    sp::ProfileManager::setup({.buffer_limit = 10, .file_path = file});
+    fake::Installed gpu;
+    for (int i = 0; i < 35; ++i) auto r = sp::ProfileManager::profile_region("kernel", fake::stream(3));
+    const sp::Region* kernel = sp::ProfileManager::get_region("kernel");
+    // The fake GPU finishes ticket t at [1000 t, 1000 t + 10]; batches of 10 go to the flusher.
+    ASSERT_EQ(kernel->get_device_durations(/*wait=*/true).size() % 10, 5u);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (kernel->get_device_durations().size() != 5 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_EQ(kernel->get_device_durations().size(), 5u) << "30 intervals flushed, 5 in memory";
+    const sp::Stats stats = kernel->device_stats();
+    EXPECT_EQ(stats.count, 35u);
+    EXPECT_EQ(stats.total, 350);
+    sp::ProfileManager::finalize(false);
+
+    const h5_read::Layout layout = h5_read::read_layout(file);
+    const auto& columns = layout.at(0).at("kernel");
+    std::vector<std::int64_t> starts = columns.device_start_times;
+    std::sort(starts.begin(), starts.end());
+    std::vector<std::int64_t> expected(35);
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = 1000 * static_cast<std::int64_t>(i + 1);
+    EXPECT_EQ(starts, expected);
+    EXPECT_EQ(columns.device_streams, std::vector<std::int64_t>(35, 3));
+    EXPECT_EQ(columns.start_times.size(), 35u);  // the CPU side of each device scope
 }
 
 TEST_F(Flush, FlushOffKeepsEverythingInMemoryAndWritesNoRankFile) {
