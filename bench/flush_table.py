@@ -22,7 +22,10 @@ def main():
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     a = parser.parse_args()
 
-    reps = [f"--benchmark_repetitions={a.repetitions}", "--benchmark_report_aggregates_only=true"]
+    # Repetitions of flush on and off interleaved at random: load that comes and goes on a shared
+    # machine then falls on both alike.
+    reps = [f"--benchmark_repetitions={a.repetitions}", "--benchmark_report_aggregates_only=true",
+            "--benchmark_enable_random_interleaving=true"]
     hot, _ = collect(run(a.binary, ["--benchmark_filter=BM_Baseline|BM_EnterExit",
                                     f"--benchmark_min_time={a.min_time}", *reps]))
     tail, _ = collect(run(a.binary, ["--benchmark_filter=BM_SingleCallTail", *reps]))

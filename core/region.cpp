@@ -113,10 +113,18 @@ struct FlushedAccess {
         std::lock_guard lock(region.mutex_);
         if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
         detail::absorb(region.flushed_->host, durations);
+        // The owning thread takes this lock when a block fills: keep it short. Batches are
+        // written in the order they were handed, so the batch is the list's head unless an
+        // earlier one failed.
         std::lock_guard recorder_lock(recorder.mutex);
-        std::erase_if(recorder.handed, [&](Block* b) {
-            return std::find(blocks.begin(), blocks.end(), b) != blocks.end();
-        });
+        auto& handed = recorder.handed;
+        if (handed.size() >= blocks.size() && std::equal(blocks.begin(), blocks.end(), handed.begin())) {
+            handed.erase(handed.begin(), handed.begin() + static_cast<std::ptrdiff_t>(blocks.size()));
+        } else {
+            std::erase_if(handed, [&](Block* b) {
+                return std::find(blocks.begin(), blocks.end(), b) != blocks.end();
+            });
+        }
     }
     static void commit_device(Region& region, const DeviceIntervals* intervals,
                               std::span<const std::int64_t> durations) {
