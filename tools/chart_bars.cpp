@@ -29,10 +29,6 @@ double file_alpha(std::size_t k, std::size_t n) {
     return n <= 1 ? 1.0 : 1.0 - 0.65 * static_cast<double>(k) / static_cast<double>(n - 1);
 }
 
-std::string title_of(const std::vector<std::string>& files) {
-    return files.size() == 1 ? files[0] : std::to_string(files.size()) + " files";
-}
-
 std::string metric_title(const std::string& metric) {
     if (metric == "avg") return "Average duration per call";
     if (metric == "min") return "Shortest call";
@@ -43,6 +39,13 @@ std::string metric_title(const std::string& metric) {
 std::string row_label(const DurationRow& row) { return row.region + (row.device ? " [GPU]" : ""); }
 
 }  // namespace
+
+std::string files_title(const std::vector<std::string>& files) {
+    std::string joined;
+    for (const std::string& f : files) joined += (joined.empty() ? "" : ", ") + f;
+    if (files.size() <= 1 || joined.size() <= 80) return joined;
+    return std::to_string(files.size()) + " files: " + svg::fit_text(joined, 600, 16);
+}
 
 void DurationSummary::add(std::int64_t duration) noexcept {
     min = count == 0 ? duration : std::min(min, duration);
@@ -105,7 +108,7 @@ Chart render_durations(const std::string& metric, const std::vector<std::string>
     const double plot_bottom = top + static_cast<double>(shown) * group_h;
     const double height = plot_bottom + 30 + svg::legend_height(kChartWidth - 24, legend) + 16;
 
-    const std::string title = metric_title(metric) + " per region \u2014 " + title_of(files);
+    const std::string title = metric_title(metric) + " per region \u2014 " + files_title(files);
     svg::Writer w(kChartWidth, height, title);
     w.text(12, 24, title, "start", "title");
     std::string subtitle = "Host intervals; [GPU] marks the device intervals of a region.";
@@ -222,7 +225,7 @@ Chart render_speedup(const std::vector<ScalingRun>& all_runs) {
     std::vector<std::string> files;
     for (const ScalingRun* run : runs) files.push_back(run->file);
     const std::string title = "Speedup against " + std::to_string(base.ranks) +
-                              (base.ranks == 1 ? " rank" : " ranks") + " \u2014 " + title_of(files);
+                              (base.ranks == 1 ? " rank" : " ranks") + " \u2014 " + files_title(files);
     svg::Writer w(kChartWidth, height, title);
     w.text(12, 24, title, "start", "title");
     w.text(12, 44,

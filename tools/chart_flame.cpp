@@ -74,8 +74,7 @@ Chart render_flame(const std::vector<std::string>& files, const std::vector<Call
         for (const Frame& f : sections.back()) depth = std::max(depth, f.depth);
         height += 26 + (depth + 1) * kFrameHeight + 14;
     }
-    const std::string title = "Flame graph \u2014 " +
-        (files.size() == 1 ? files[0] : std::to_string(files.size()) + " files");
+    const std::string title = "Flame graph \u2014 " + files_title(files);
     svg::Writer w(kChartWidth, height, title);
     w.text(kMargin, 24, title, "start", "title");
     w.text(kMargin, 44,

@@ -139,8 +139,7 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
     }
     const double height = plot_bottom + 34 + svg::legend_height(kChartWidth - 24, legend) + 12;
 
-    const std::string title = "Timeline \u2014 " + (several_files ? std::to_string(data.files.size()) + " files"
-                                                                  : (data.files.empty() ? "" : data.files[0]));
+    const std::string title = "Timeline \u2014 " + files_title(data.files);
     svg::Writer w(kChartWidth, height, title);
     w.text(12, 24, title, "start", "title");
     w.text(12, 44,
@@ -182,7 +181,8 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
         const GanttLane& lane = data.lanes[i];
         for (const auto& item : lane.items) {
             const double x0 = x_of(static_cast<double>(item.start));
-            const double width = std::max(x_of(static_cast<double>(item.end)) - x0, 1.0);
+            double width = std::max(x_of(static_cast<double>(item.end)) - x0, 1.0);
+            if (item.count == 1 && width >= 3) width -= 0.5;  // a hairline between neighbours
             const double ry = lane_y[i] + kLanePadding + item.depth * kRowHeight;
             // Tooltips only where a pointer can find them: keeps large charts small.
             w.rect(x0, ry, width, kRowHeight - 1, svg::css_color(region_color(region_names[item.region])),

@@ -21,6 +21,9 @@ struct Chart {
 /// Width in px of every chart.
 inline constexpr double kChartWidth = 1200;
 
+/// The files a chart shows, for its title: their names while they fit, else how many.
+std::string files_title(const std::vector<std::string>& files);
+
 // ---- gantt.svg --------------------------------------------------------------------------------
 
 /// One lane of the timeline: a thread (host intervals) or a GPU stream (device intervals) of

@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <exception>
 #include <iostream>
 #include <new>
@@ -45,6 +48,12 @@ int fail(const std::string& message, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+    // Files are read in slices of megabytes, allocated and freed over and over: keep them on the
+    // heap and the freed memory in the process, so each slice does not fault in fresh pages.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
     CLI::App app{"Reports, timelines and charts from scope-profiler's HDF5 files (ours or the Python library's).",
                  "scope-profiler"};
     app.set_version_flag("--version", std::string(scope_profiler::version_string));

@@ -154,6 +154,22 @@ FileSummary summarize(const ProfileFile& file, const RankSet& ranks, const Regio
     return summary;
 }
 
+/// Appends the intervals of one slice to the span list of their lane (thread or stream).
+template <class Id>
+void group_by_lane(const std::vector<std::int64_t>& starts, const std::vector<std::int64_t>& ends,
+                   const std::vector<Id>& ids, std::uint32_t region,
+                   std::map<std::int64_t, std::vector<Span>>& lanes) {
+    std::vector<Span>* lane = nullptr;
+    std::int64_t lane_id = 0;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        if (lane == nullptr || ids[i] != lane_id) {  // intervals of one lane come in runs
+            lane_id = ids[i];
+            lane = &lanes[lane_id];
+        }
+        lane->push_back({starts[i], ends[i], region});
+    }
+}
+
 /// Pass 2 for one file: timeline lanes (appended to gantt.lanes) and the call tree.
 CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const FileSummary& summary,
                       const RankSet& ranks, const RegionFilter& filter, const RegionTable& table,
@@ -167,14 +183,10 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
             if (!filter.matches(region.name)) continue;
             const std::uint32_t r = table.at(region.name);
             for_slices<false>(file, region, progress, [&](const HostColumns& c) {
-                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
-                    threads[c.thread_ids[i]].push_back({c.start_times[i], c.end_times[i], r});
-                }
+                group_by_lane(c.start_times, c.end_times, c.thread_ids, r, threads);
             });
             for_slices<true>(file, region, progress, [&](const DeviceColumns& c) {
-                for (std::size_t i = 0; i < c.start_times.size(); ++i) {
-                    streams[c.streams[i]].push_back({c.start_times[i], c.end_times[i], r});
-                }
+                group_by_lane(c.start_times, c.end_times, c.streams, r, streams);
             });
         }
         for (auto& [id, spans] : threads) {

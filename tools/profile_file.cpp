@@ -398,16 +398,24 @@ const std::vector<std::pair<std::string, std::string>>& ProfileFile::metadata() 
 
 const std::vector<RankInfo>& ProfileFile::ranks() const noexcept { return impl_->ranks; }
 
+std::vector<std::int32_t> ProfileFile::read_thread_ids(const RegionInfo& region, std::uint64_t first,
+                                                       std::uint64_t count) const {
+    const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
+    std::vector<std::int32_t> ids;
+    if (region.has_thread_ids) {
+        impl_->read_slice(region, "thread_ids", first, n, ids);
+    } else {
+        ids.assign(n, 0);
+    }
+    return ids;
+}
+
 HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
     const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
     HostColumns columns;
     impl_->read_slice(region, "start_times", first, n, columns.start_times);
     impl_->read_slice(region, "end_times", first, n, columns.end_times);
-    if (region.has_thread_ids) {
-        impl_->read_slice(region, "thread_ids", first, n, columns.thread_ids);
-    } else {
-        columns.thread_ids.assign(n, 0);
-    }
+    columns.thread_ids = read_thread_ids(region, first, n);
     return columns;
 }
 

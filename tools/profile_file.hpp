@@ -70,6 +70,10 @@ public:
     /// Host intervals [first, first + count) of a region (count clipped to the end).
     [[nodiscard]] HostColumns read_host(const RegionInfo& region, std::uint64_t first = 0,
                                         std::uint64_t count = kAll) const;
+    /// Only the thread ids of host intervals [first, first + count) (zeros when the file has
+    /// none): a quick pass that sizes per-thread buffers before the intervals are read.
+    [[nodiscard]] std::vector<std::int32_t> read_thread_ids(const RegionInfo& region, std::uint64_t first = 0,
+                                                            std::uint64_t count = kAll) const;
     /// Device intervals [first, first + count) of a region (count clipped to the end).
     [[nodiscard]] DeviceColumns read_device(const RegionInfo& region, std::uint64_t first = 0,
                                             std::uint64_t count = kAll) const;
