@@ -193,6 +193,20 @@ TEST_F(Flush, SetupAgainDropsTheOldSessionsRankFile) {
     EXPECT_EQ(calls_of("old"), 0u);
 }
 
+TEST_F(Flush, AProgramThatNeverCallsFinalizeGetsEveryCallMergedAtExit) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string file = path("at_exit.h5");
+    EXPECT_EXIT(
+        {
+            sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = file});
+            record("unfinished", 7 * kBlock + 1);
+            std::exit(0);  // the flusher may still be writing
+        },
+        ::testing::ExitedWithCode(0), "finalize\\(\\) was not called; writing .*at_exit.h5 at exit");
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("unfinished").start_times.size(), 7 * kBlock + 1);
+    EXPECT_FALSE(fs::exists(rank_file_path(file, 0)));
+}
+
 TEST_F(Flush, AKilledProcessLeavesARankFileWithEveryFlushedInterval) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     const std::string file = path("killed.h5");
