@@ -62,17 +62,17 @@ def main():
         else:
             line += " | |"
         print(line)
-    append = writes["BM_FlusherAppend"]
+    append = writes["BM_FlusherAppend/real_time"]
     print(f"| flusher write path: 100,980-interval batch appended + flushed | "
           f"{to_ns(append) / 1e6:.2f} ms = {append['items_per_second'] / 1e6:.1f} M intervals/s "
           f"({append['bytes_per_second'] / 1e6:.0f} MB/s) | | |")
-    e2e = writes["BM_RecordFlushFinalize/20000000/iterations:1"]
+    e2e = writes["BM_RecordFlushFinalize/20000000/iterations:1/real_time"]
     print(f"| record 20 M calls with flush on, then finalize() (drain + merge) | "
           f"{to_ns(e2e) / 1e9:.2f} s = {e2e['items_per_second'] / 1e6:.1f} M intervals/s | | |")
     for name, row in sorted(writes.items()):
         if not name.startswith("BM_MergeRanks/"):
             continue
-        ranks, per_rank = name.split("/")[1:3]
+        ranks, per_rank = name.split("/")[1:3]  # BM_MergeRanks/8/10000000/iterations:1/real_time
         print(f"| finalize() merge: {ranks} ranks x {int(per_rank) / 1e6:g} M intervals | "
               f"{to_ns(row) / 1e9:.2f} s = {row['items_per_second'] / 1e6:.0f} M intervals/s | | |")
     return finish(missed, [], False, a.strict)
