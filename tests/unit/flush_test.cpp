@@ -101,6 +101,28 @@ TEST_F(Flush, FullBuffersLeaveMemoryAndFinalizeMergesEveryCall) {
         EXPECT_EQ(entry.path().filename(), "run.h5") << "left behind: " << entry.path();
 }
 
+TEST_F(Flush, ManyRegionsWithNamesHdf5CannotHoldAsTheyAreRoundTripThroughFlushes) {
+    const std::string file = path("names.h5");
+    sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = file});
+    std::vector<std::string> names;
+    for (int i = 0; i < 40; ++i) names.push_back("solver/step " + std::to_string(i));
+    names.insert(names.end(), {".", "%2F", "bad \xff byte", "日本語", std::string("nul\0in", 6)});
+    // Region i gets i % 4 flushed batches and i calls more.
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        sp::Region& region = sp::ProfileManager::region(names[i]);
+        for (std::size_t c = 0; c < (i % 4) * kBlock + i; ++c) auto r = sp::ProfileManager::profile_region(region);
+    }
+    (void)sp::ProfileManager::region("empty");  // listed, never called
+    sp::ProfileManager::finalize(false);
+
+    const h5_read::Layout layout = h5_read::read_layout(file);  // checks escaped == "name"
+    const auto& regions = layout.at(0);
+    ASSERT_EQ(regions.size(), names.size() + 1);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        EXPECT_EQ(regions.at(names[i]).start_times.size(), (i % 4) * kBlock + i) << names[i];
+    EXPECT_TRUE(regions.at("empty").start_times.empty());
+}
+
 TEST_F(Flush, MemoryStaysBoundedWhileThreadsRecordAndEveryThreadIsInTheFile) {
     const std::string file = path("threads.h5");
     const std::size_t limit = 5 * kBlock;
