@@ -3,6 +3,7 @@
 #include "chrome_trace.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -38,20 +39,27 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
     return length;
 }
 
-/// ns since the origin as microseconds, exactly: "1234.567".
-void put_microseconds(std::ostream& out, std::int64_t ns) {
-    char text[32];
-    const bool negative = ns < 0;
-    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
-    const std::uint64_t fraction = magnitude % 1000;
-    int n = 0;
-    if (fraction == 0) {
-        n = std::snprintf(text, sizeof text, "%s%llu", negative ? "-" : "", static_cast<unsigned long long>(magnitude / 1000));
-    } else {
-        n = std::snprintf(text, sizeof text, "%s%llu.%03llu", negative ? "-" : "",
-                          static_cast<unsigned long long>(magnitude / 1000), static_cast<unsigned long long>(fraction));
+/// Appends an integer in decimal.
+void append_integer(std::string& line, long long value) {
+    char text[24];
+    const auto result = std::to_chars(text, text + sizeof text, value);
+    line.append(text, result.ptr);
+}
+
+/// Appends ns as microseconds, exactly: "1234.567" (trailing zeros of the fraction dropped).
+void append_microseconds(std::string& line, std::int64_t ns) {
+    if (ns < 0) {
+        line += '-';
+        ns = -ns;
     }
-    out.write(text, n);
+    append_integer(line, ns / 1000);
+    int fraction = static_cast<int>(ns % 1000);
+    if (fraction == 0) return;
+    char digits[4] = {static_cast<char>('.'), static_cast<char>('0' + fraction / 100),
+                      static_cast<char>('0' + fraction / 10 % 10), static_cast<char>('0' + fraction % 10)};
+    int length = 4;
+    while (digits[length - 1] == '0') --length;
+    line.append(digits, static_cast<std::size_t>(length));
 }
 
 /// The traceEvents array: a comma before every element but the first.
@@ -74,17 +82,25 @@ struct Track {
     long long tid = 0;
 };
 
-/// One complete event.
-void put_event(Events& events, const std::string& name_json, const char* category, Track track,
-               std::int64_t start, std::int64_t end, std::int64_t origin, bool host_fallback) {
-    std::ostream& out = events.next();
-    out << "{\"name\":" << name_json << ",\"cat\":\"" << category << "\",\"ph\":\"X\",\"pid\":" << track.pid
-        << ",\"tid\":" << track.tid << ",\"ts\":";
-    put_microseconds(out, start - origin);
-    out << ",\"dur\":";
-    put_microseconds(out, end - start);
-    if (host_fallback) out << ",\"args\":{\"host_fallback\":true}";
-    out << '}';
+/// One complete event, formatted in a reused buffer and written in one piece (50 million of
+/// them are written for a large file).
+void put_event(Events& events, std::string& line, const std::string& name_json, const char* category,
+               Track track, std::int64_t start, std::int64_t end, std::int64_t origin, bool host_fallback) {
+    line.assign("{\"name\":");
+    line += name_json;
+    line += ",\"cat\":\"";
+    line += category;
+    line += "\",\"ph\":\"X\",\"pid\":";
+    append_integer(line, track.pid);
+    line += ",\"tid\":";
+    append_integer(line, track.tid);
+    line += ",\"ts\":";
+    append_microseconds(line, start - origin);
+    line += ",\"dur\":";
+    append_microseconds(line, end - start);
+    if (host_fallback) line += ",\"args\":{\"host_fallback\":true}";
+    line += '}';
+    events.next().write(line.data(), static_cast<std::streamsize>(line.size()));
 }
 
 void put_metadata_event(Events& events, const char* name, int pid, const long long* tid, const std::string& args) {
@@ -189,6 +205,7 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
     }
 
     Progress progress("writing the trace of " + file.path(), total);
+    std::string line;
     for (const auto& rank : file.ranks()) {
         if (!ranks.contains(rank.rank)) continue;
         const auto& tids = stream_tid[rank.rank];
@@ -198,14 +215,14 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
             for (std::uint64_t first = 0; first < region.host_count; first += kSlice) {
                 const HostColumns c = file.read_host(region, first, kSlice);
                 for (std::size_t i = 0; i < c.start_times.size(); ++i) {
-                    put_event(events, name, "host", {rank.rank, c.thread_ids[i]}, c.start_times[i], c.end_times[i], origin, false);
+                    put_event(events, line, name, "host", {rank.rank, c.thread_ids[i]}, c.start_times[i], c.end_times[i], origin, false);
                 }
                 progress.advance(c.start_times.size());
             }
             for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
                 const DeviceColumns c = file.read_device(region, first, kSlice);
                 for (std::size_t i = 0; i < c.start_times.size(); ++i) {
-                    put_event(events, name, "device", {rank.rank, tids.at(c.streams[i])}, c.start_times[i], c.end_times[i],
+                    put_event(events, line, name, "device", {rank.rank, tids.at(c.streams[i])}, c.start_times[i], c.end_times[i],
                               origin, c.host_fallback[i] != 0);
                 }
                 progress.advance(c.start_times.size());
