@@ -13,5 +13,8 @@ if [[ -x build/samples/cuda_saxpy/cuda_saxpy ]]; then
   ./build/samples/cuda_saxpy/cuda_saxpy
 fi
 echo
+echo "== scope-profiler report: the statistics of profiling_data.h5 (docs/cli.md)"
+build/tools/scope-profiler report profiling_data.h5
+echo
 echo "== scope-profiler pproc: the charts of profiling_data.h5 (docs/cli.md) in out/"
 build/tools/scope-profiler pproc profiling_data.h5 -o out/
