@@ -105,7 +105,7 @@ Chart render_durations(const std::string& metric, const std::vector<std::string>
             legend.emplace_back(faded(0xFF404040u, file_alpha(k, n)), std::to_string(k + 1) + ": " + files[k]);
         }
     }
-    const double plot_bottom = top + static_cast<double>(shown) * group_h;
+    const double plot_bottom = top + static_cast<double>(std::max<std::size_t>(shown, 1)) * group_h;
     const double height = plot_bottom + 30 + svg::legend_height(kChartWidth - 24, legend) + 16;
 
     const std::string title = metric_title(metric) + " per region \u2014 " + files_title(files);
@@ -127,6 +127,7 @@ Chart render_durations(const std::string& metric, const std::vector<std::string>
     w.line(plot_left, top - 6, plot_left, plot_bottom, "#444");
     w.end_group();
 
+    if (order.empty()) w.text(plot_left + 8, top + 16, kNothingToShow, "start", "label", "#777");
     w.begin_group("bars");
     for (std::size_t r = 0; r < shown; ++r) {
         const DurationRow& row = *order[r];

@@ -109,6 +109,9 @@ Chart render_flame(const std::vector<std::string>& files, const std::vector<Call
                 f.width - 6, kFrameFont);
             if (!label.empty()) w.text(f.x + 3, y + kFrameHeight - 5, label, "start", "small");
         }
+        if (tree.nodes[0].children.empty()) {
+            w.text(kMargin + 90, base + kFrameHeight - 5, kNothingToShow, "start", "label", "#555");
+        }
         top = base + kFrameHeight + 14;
     }
     w.end_group();

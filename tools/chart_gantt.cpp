@@ -116,6 +116,7 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
         lane_y[i] = y;
         y += std::max<std::uint32_t>(lane.rows, 1) * kRowHeight + 2 * kLanePadding + 2;
     }
+    if (data.lanes.empty()) y += 30;  // room for the note that there is nothing to draw
     const double plot_bottom = y;
 
     std::set<std::uint32_t> used;
@@ -152,7 +153,8 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
     const svg::TimeUnit unit = svg::unit_for(static_cast<double>(span));
     w.begin_group("axis");
     w.line(kLabelWidth, kTop - 6, kLabelWidth + plot_width, kTop - 6, "#444");
-    for (const double t : svg::nice_ticks(0, static_cast<double>(span) / unit.ns, 10)) {
+    const auto ticks = data.lanes.empty() ? std::vector<double>{} : svg::nice_ticks(0, static_cast<double>(span) / unit.ns, 10);
+    for (const double t : ticks) {
         const double x = x_of(t * unit.ns);
         w.line(x, kTop - 6, x, plot_bottom, "#e4e4e4");
         w.line(x, kTop - 10, x, kTop - 6, "#444");
@@ -164,6 +166,7 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
         w.text(12, hy + 14, svg::fit_text(data.files[file], kChartWidth - 24, 12), "start", "label");
         w.line(12, hy + 18, kChartWidth - kRightMargin, hy + 18, "#999");
     }
+    if (data.lanes.empty()) w.text(kLabelWidth, kTop + 20, kNothingToShow, "start", "label", "#777");
     w.begin_group("lanes");
     for (std::size_t i = 0; i < data.lanes.size(); ++i) {
         const GanttLane& lane = data.lanes[i];

@@ -21,6 +21,9 @@ struct Chart {
 /// Width in px of every chart.
 inline constexpr double kChartWidth = 1200;
 
+/// What a chart says when the chosen regions and ranks hold no interval.
+inline constexpr const char* kNothingToShow = "No intervals in the chosen regions and ranks.";
+
 /// The files a chart shows, for its title: their names while they fit, else how many.
 std::string files_title(const std::vector<std::string>& files);
 

@@ -72,6 +72,21 @@ int rank_count(const ProfileFile& file) {
     return std::max<int>(1, static_cast<int>(file.ranks().size()));
 }
 
+/// Throws InputError when --ranks chose ranks and the file holds none of them.
+void check_ranks_present(const ProfileFile& file, const RankSet& ranks) {
+    const auto& held = file.ranks();
+    if (ranks.all() || std::any_of(held.begin(), held.end(), [&](const RankInfo& r) { return ranks.contains(r.rank); })) {
+        return;
+    }
+    std::string present;
+    for (const RankInfo& r : held) {
+        if (!present.empty()) present += ", ";
+        present += std::to_string(r.rank);
+    }
+    throw InputError(file.path() + ": none of the ranks chosen by --ranks is in the file (it holds " +
+                     (present.empty() ? std::string("no rank") : "ranks " + present) + ")");
+}
+
 /// Short names for the files: the file name, or the path where two file names are the same.
 std::vector<std::string> file_labels(const std::vector<std::string>& paths) {
     std::vector<std::string> labels;
@@ -248,7 +263,10 @@ void run_pproc(const PprocOptions& options) {
     const RegionFilter filter(options.include, options.exclude);
     const RankSet ranks(options.ranks);
     std::vector<ProfileFile> files;
-    for (const std::string& path : options.files) files.emplace_back(path);
+    for (const std::string& path : options.files) {
+        files.emplace_back(path);
+        check_ranks_present(files.back(), ranks);
+    }
     const std::vector<std::string> labels = file_labels(options.files);
 
     RegionTable table;
@@ -271,6 +289,9 @@ void run_pproc(const PprocOptions& options) {
         trees.push_back(lay_out_file(files[f], f, summaries[f], ranks, filter, table, ns_per_px, gantt));
     }
 
+    if (region_count == 0) {
+        std::cerr << "scope-profiler: no region matches the chosen names and ranks: the charts are empty\n";
+    }
     Outputs outputs;
     add_chart(outputs, "gantt", render_gantt(gantt, table.names()), options);
     add_chart(outputs, "flame", render_flame(labels, trees, table.names()), options);

@@ -280,6 +280,39 @@ TEST_F(Pproc, TheCommandWritesTheChartsIntoTheDirectory) {
                                                 "flame.svg", "gantt.csv", "gantt.svg"}));
 }
 
+TEST_F(Pproc, ReadsThePythonLayoutWithEveryIntervalOnOneThread) {
+    tools_test::write_python(file("py.h5"), {{0, {{"outer", {0}, {100}}, {"inner", {10, 50}, {40, 90}}}}});
+    run({file("py.h5")}, true);
+    const std::string flame = read_text(out("flame.csv"));
+    EXPECT_NE(flame.find("py.h5,outer;inner,2,inner,2,70,70\n"), std::string::npos) << flame;
+    EXPECT_EQ(check_xml(read_text(out("gantt.svg"))).at("rect.iv"), 3u);
+}
+
+TEST_F(Pproc, NamesAreEscapedInTheCharts) {
+    const std::string name = "a<b> & \"c\" \xff/\u00e9";
+    tools_test::write_ours(file("names.h5"), {{0, {host_region(name, {0, 100}, {50, 400})}}});
+    run({file("names.h5")}, true, "json");
+    for (const char* chart : {"gantt.svg", "flame.svg", "durations_max.svg"}) {
+        SCOPED_TRACE(chart);
+        check_xml(read_text(out(chart)));
+        check_with_python(out(chart));
+    }
+    const auto max = nlohmann::json::parse(read_text(out("durations_max.json")));
+    ASSERT_EQ(max.size(), 1u);
+    EXPECT_EQ(max[0]["max_ns"].get<double>(), 300.0);
+}
+
+TEST_F(Pproc, NothingChosenGivesEmptyChartsAndAbsentRanksAnError) {
+    run({file("run.h5")}, false, "csv", {"^no such region$"});
+    const auto gantt = check_xml(read_text(out("gantt.svg")));
+    EXPECT_EQ(gantt.count("rect.iv"), 0u);
+    EXPECT_NE(read_text(out("flame.svg")).find("No intervals"), std::string::npos);
+    const auto result = run_cli({"pproc", file("run.h5"), "--ranks", "3-4", "-o", out("other")}, dir_);
+    EXPECT_EQ(result.code, 2);
+    EXPECT_NE(result.err.find("none of the ranks chosen by --ranks"), std::string::npos) << result.err;
+    EXPECT_FALSE(tools_test::fs::exists(out("other")));
+}
+
 TEST(Svg, EscapesTextAndFitsLabels) {
     using namespace scope_profiler::cli::svg;
     EXPECT_EQ(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
