@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -19,6 +22,48 @@ constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
     throw InputError("cannot write '" + path + "': " + why);
 }
 
+// Temporary files of live OutputFiles, removed by a signal handler when the program is
+// interrupted (Ctrl-C, kill), so not even a temporary file is left behind. Slots hold pointers
+// to the OutputFiles' own strings: the handler only reads them and calls unlink(), which is
+// async-signal-safe.
+std::array<std::atomic<const char*>, 64> g_live{};
+
+extern "C" void remove_live_files(int signal_number) {
+    for (auto& slot : g_live) {
+        if (const char* path = slot.load()) ::unlink(path);
+    }
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+}
+
+void install_handlers_once() {
+    static const bool installed = [] {
+        for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+            struct sigaction current {};
+            if (::sigaction(signal_number, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+                std::signal(signal_number, remove_live_files);
+            }
+        }
+        return true;
+    }();
+    (void)installed;
+}
+
+void track(const std::string& temporary) {
+    install_handlers_once();
+    for (auto& slot : g_live) {
+        const char* expected = nullptr;
+        if (slot.compare_exchange_strong(expected, temporary.c_str())) return;
+    }  // more than 64 outputs at once: those are not removed on a signal
+}
+
+void untrack(const std::string& temporary) {
+    for (auto& slot : g_live) {
+        const char* expected = temporary.c_str();
+        if (slot.compare_exchange_strong(expected, nullptr)) return;
+    }
+}
+
 }  // namespace
 
 OutputFile::OutputFile(std::string path)
@@ -29,9 +74,11 @@ OutputFile::OutputFile(std::string path)
     errno = 0;
     stream_.open(temporary_, std::ios::binary | std::ios::trunc);
     if (!stream_) fail(path_, errno != 0 ? std::strerror(errno) : "the file cannot be created");
+    track(temporary_);
 }
 
 OutputFile::~OutputFile() {
+    untrack(temporary_);
     if (committed_) return;
     stream_.close();
     std::remove(temporary_.c_str());

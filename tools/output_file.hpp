@@ -1,8 +1,9 @@
 #pragma once
 // An output file that appears whole or not at all: written under a temporary name next to the
 // target (<path>.tmp.<pid>), synced and renamed onto the path by commit(). Destroyed without
-// commit() (an error, an exception) it removes the temporary file, so a failing command never
-// leaves a partial output behind, and an existing file at the path stays as it was.
+// commit() (an error, an exception) it removes the temporary file, and so does SIGINT, SIGTERM
+// or SIGHUP while it is open: a failing or interrupted command never leaves a partial output
+// behind, and an existing file at the path stays as it was.
 
 #include <fstream>
 #include <memory>

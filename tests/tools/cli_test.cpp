@@ -52,6 +52,13 @@ TEST_F(Cli, ReportPrintsATablePerFile) {
     EXPECT_LT(by_calls.out.find("inner"), by_calls.out.find("outer"));
 }
 
+TEST_F(Cli, OptionsMayComeBeforeTheFiles) {
+    const auto run = run_cli({"report", "--include", "inn", "--exclude", "x", "--sort", "name", file("run.h5")}, dir_);
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.out.find("inner"), std::string::npos);
+    EXPECT_EQ(run.out.find("outer"), std::string::npos);
+}
+
 TEST_F(Cli, ReportWritesJsonAndCsv) {
     const auto run = run_cli({"report", file("run.h5"), "--json", file("s.json"), "--csv", file("s.csv")}, dir_);
     ASSERT_EQ(run.code, 0) << run.err;
