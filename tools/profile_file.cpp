@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <mutex>
 #include <type_traits>
+#include <unordered_set>
 
 #include "h5_writer.hpp"
 
@@ -287,12 +288,17 @@ void ProfileFile::Impl::open() {
         Hid rank_group = open_group(path, file.get(), name);
         if (link_exists(path, rank_group.get(), "regions")) {
             Hid regions = open_group(path, rank_group.get(), "regions");
+            std::unordered_set<std::string> seen;
             for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
                 info.regions.push_back(read_region(regions.get(), link, name + "/regions/" + link));
+                if (!seen.insert(info.regions.back().name).second) {
+                    fail(path, name + "/regions/" + link + " repeats the region name of another group");
+                }
             }
         }
         ranks.push_back(std::move(info));
     }
+    if (ranks.empty()) fail(path, "holds no rank<N> group: not a scope-profiler file");
     std::sort(ranks.begin(), ranks.end(), [](const RankInfo& a, const RankInfo& b) { return a.rank < b.rank; });
     for (std::size_t i = 1; i < ranks.size(); ++i) {
         if (ranks[i].rank == ranks[i - 1].rank) {

@@ -127,3 +127,18 @@ TEST_F(ProfileFileTest, MismatchedLengthsAreNamed) {
     const std::string message = open_error(file("py.h5"));
     EXPECT_NE(message.find("end_times has 2 elements but start_times has 3"), std::string::npos) << message;
 }
+
+TEST_F(ProfileFileTest, AnHdf5FileWithoutRanksIsNotAProfile) {
+    const hid_t f = H5Fcreate(file("other.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(H5Gcreate2(f, "images", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Fclose(f);
+    EXPECT_NE(open_error(file("other.h5")).find("not a scope-profiler file"), std::string::npos);
+}
+
+TEST_F(ProfileFileTest, TwoGroupsOfOneNameAreRejected) {
+    tools_test::write_ours(file("dup.h5"), {{0, {host_region("a", {0}, {1})}}});
+    const hid_t f = H5Fopen(file("dup.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Lcreate_hard(f, "rank0/regions/a", f, "rank0/regions/b", H5P_DEFAULT, H5P_DEFAULT);  // same "name" attribute
+    H5Fclose(f);
+    EXPECT_NE(open_error(file("dup.h5")).find("repeats the region name"), std::string::npos);
+}
