@@ -33,7 +33,7 @@ std::string item_tooltip(const GanttLane::Item& item, const std::vector<std::str
         return names[item.region] + ": " +
                svg::format_duration(static_cast<double>(item.end - item.start)) + " at " + when;
     }
-    return std::to_string(item.count) + " intervals narrower than a pixel (longest: " +
+    return std::to_string(item.count) + " short intervals merged (the longest: " +
            names[item.region] + ") from " + when + " to +" +
            svg::format_duration(static_cast<double>(item.end));
 }
@@ -94,6 +94,40 @@ void lay_out_lane(std::vector<Span>& spans, std::int64_t origin, double ns_per_p
         p.active = true;
     }
     for (Pending& p : pending) flush(p);
+}
+
+void limit_rectangles(GanttData& data, double ns_per_px, std::size_t budget) {
+    const auto count = [&data] {
+        std::size_t n = 0;
+        for (const GanttLane& lane : data.lanes) n += lane.items.size();
+        return n;
+    };
+    for (double px = 2; count() > budget && px <= 4096; px *= 2) {
+        const double threshold = px * ns_per_px;
+        const auto narrow = [threshold](const GanttLane::Item& i) { return static_cast<double>(i.end - i.start) < threshold; };
+        for (GanttLane& lane : data.lanes) {
+            std::stable_sort(lane.items.begin(), lane.items.end(), [](const auto& a, const auto& b) {
+                return a.depth != b.depth ? a.depth < b.depth : a.start < b.start;
+            });
+            std::vector<GanttLane::Item> merged;
+            bool absorbing = false;  // merged.back() began narrow: it takes narrow neighbours in
+            for (const GanttLane::Item& item : lane.items) {
+                if (!merged.empty()) {
+                    GanttLane::Item& last = merged.back();
+                    if (absorbing && last.depth == item.depth && narrow(item) &&
+                        static_cast<double>(item.start - last.end) < threshold) {
+                        if (item.end - item.start > last.end - last.start) last.region = item.region;
+                        last.end = std::max(last.end, item.end);
+                        last.count += item.count;
+                        continue;
+                    }
+                }
+                merged.push_back(item);
+                absorbing = narrow(item);
+            }
+            lane.items = std::move(merged);
+        }
+    }
 }
 
 Chart render_gantt(const GanttData& data, const std::vector<std::string>& region_names) {
@@ -211,7 +245,7 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
     double ly = plot_bottom + 16;
     std::string note = std::to_string(intervals) + " intervals";
     if (rects < intervals - hidden) {
-        note += "; neighbours narrower than a pixel merged: " + std::to_string(rects) + " rectangles";
+        note += "; neighbours narrower than a pixel merged into " + std::to_string(rects) + " rectangles";
     }
     if (hidden) note += "; " + std::to_string(hidden) + " nested deeper than " + std::to_string(kGanttMaxRows) + " levels not drawn";
     w.text(12, ly, note, "start", "small");

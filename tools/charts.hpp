@@ -68,6 +68,14 @@ struct GanttData {
     std::vector<GanttLane> lanes;            ///< by file, rank, host before device, id
 };
 
+/// Rectangles a timeline draws at most (at most about 3 MB of SVG).
+inline constexpr std::size_t kGanttMaxRectangles = 20000;
+
+/// Keeps the timeline within `budget` rectangles: while it holds more, neighbours at the same
+/// depth narrower than 2, 4, 8, ... pixels (and closer than that) merge, as lay_out_lane merges
+/// those narrower than one. Many lanes of sparse short calls need it; most files never do.
+void limit_rectangles(GanttData& data, double ns_per_px, std::size_t budget = kGanttMaxRectangles);
+
 /// gantt.svg: a lane per thread and per stream, nested intervals stacked below their parent.
 Chart render_gantt(const GanttData& data, const std::vector<std::string>& region_names);
 

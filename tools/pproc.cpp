@@ -292,6 +292,7 @@ void run_pproc(const PprocOptions& options) {
     if (region_count == 0) {
         std::cerr << "scope-profiler: no region matches the chosen names and ranks: the charts are empty\n";
     }
+    limit_rectangles(gantt, ns_per_px);
     Outputs outputs;
     add_chart(outputs, "gantt", render_gantt(gantt, table.names()), options);
     add_chart(outputs, "flame", render_flame(labels, trees, table.names()), options);

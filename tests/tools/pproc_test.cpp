@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "charts.hpp"
 #include "pproc.hpp"
 #include "profile_file.hpp"
 #include "svg.hpp"
@@ -249,6 +250,23 @@ TEST_F(Pproc, LargeFileMergesSubPixelIntervalsAndStaysSmall) {
     const auto counts = check_xml(gantt);
     EXPECT_LT(counts.at("rect.iv"), 20000u);
     EXPECT_LT(read_text(out("flame.svg")).size(), 1u << 20);
+}
+
+TEST_F(Pproc, ManyLanesOfSparseShortCallsStayWithinTheRectangleBudget) {
+    // 128 threads of 480 calls 0.5 px wide, 1.5 px apart: 61,440 rectangles before the budget.
+    auto calls = host_region("tick", {}, {});
+    for (std::int32_t thread = 0; thread < 128; ++thread) {
+        for (int i = 0; i < 480; ++i) {
+            calls.start_times.push_back(std::int64_t{i} * 2000);
+            calls.end_times.push_back(std::int64_t{i} * 2000 + 500);
+            calls.thread_ids.push_back(thread);
+        }
+    }
+    tools_test::write_ours(file("sparse.h5"), {{0, {calls}}});
+    run({file("sparse.h5")});
+    const std::string gantt = read_text(out("gantt.svg"));
+    EXPECT_LE(check_xml(gantt).at("rect.iv"), scope_profiler::cli::kGanttMaxRectangles);
+    EXPECT_LT(gantt.size(), 3u << 20);
 }
 
 TEST_F(Pproc, BadInputLeavesNoOutput) {
