@@ -236,6 +236,7 @@ void run_export(const ExportOptions& options) {
     const RegionFilter regions(options.include, options.exclude);
     const RankSet ranks(options.ranks);
     const ProfileFile file(options.file);
+    require_chosen_ranks(file, ranks);
     if (options.chrome_trace.empty()) {
         throw InputError("export: say what to write, e.g. --chrome-trace trace.json");
     }

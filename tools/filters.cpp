@@ -85,4 +85,15 @@ bool RankSet::contains(int rank) const noexcept {
     return all_ || std::binary_search(ranks_.begin(), ranks_.end(), rank);
 }
 
+void require_chosen_ranks(const ProfileFile& file, const RankSet& ranks) {
+    const auto& held = file.ranks();
+    if (ranks.all() || std::any_of(held.begin(), held.end(), [&](const RankInfo& r) { return ranks.contains(r.rank); })) {
+        return;
+    }
+    std::string present;
+    for (const RankInfo& r : held) present += (present.empty() ? "" : ", ") + std::to_string(r.rank);
+    throw InputError(file.path() + ": none of the ranks chosen by --ranks is in the file (it holds " +
+                     (present.empty() ? std::string("no rank") : "ranks " + present) + ")");
+}
+
 }  // namespace scope_profiler::cli

@@ -47,4 +47,10 @@ private:
     std::vector<int> ranks_;
 };
 
+class ProfileFile;
+
+/// Throws InputError naming the file and the ranks it holds when `ranks` chose ranks and the
+/// file holds none of them.
+void require_chosen_ranks(const ProfileFile& file, const RankSet& ranks);
+
 }  // namespace scope_profiler::cli

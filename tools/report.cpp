@@ -216,14 +216,7 @@ FileReport build_report(const ProfileFile& file, const RegionFilter& filter, con
             }
         }
     }
-    const bool any_rank = std::any_of(file.ranks().begin(), file.ranks().end(),
-                                      [&](const RankInfo& r) { return chosen.contains(r.rank); });
-    if (!any_rank) {
-        std::string present;
-        for (const auto& r : file.ranks()) present += (present.empty() ? "" : ", ") + std::to_string(r.rank);
-        throw InputError(file.path() + ": none of the ranks chosen by --ranks is in the file (it holds " +
-                         (present.empty() ? std::string("no rank") : "ranks " + present) + ")");
-    }
+    require_chosen_ranks(file, chosen);
 
     const auto count = static_cast<std::uint32_t>(names.size());
     std::vector<Collected> host(count), device(count);

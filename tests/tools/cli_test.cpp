@@ -112,6 +112,7 @@ TEST_F(Cli, BadInputExitsWithCodeTwoAndOneLine) {
     expect_bad_input({"report"}, "files is required");
     expect_bad_input({}, "subcommand");
     expect_bad_input({"export", file("cut.h5"), "--chrome-trace", file("t.json")}, "truncated or damaged");
+    expect_bad_input({"export", file("run.h5"), "--chrome-trace", file("t.json"), "--ranks", "4"}, "none of the ranks");
     expect_bad_input({"export", file("run.h5"), "--chrome-trace", file("no/such/dir/t.json")}, "cannot write");
 }
 
