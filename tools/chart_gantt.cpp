@@ -23,7 +23,7 @@ constexpr double kMinLabelWidth = 40;  // narrower intervals carry no name
 std::string lane_label(const GanttLane& lane) {
     return "rank " + std::to_string(lane.rank) +
            (lane.device ? " \u00b7 stream " : " \u00b7 thread ") + std::to_string(lane.id) +
-           (lane.device ? " (GPU)" : "");
+           (lane.device ? (lane.host_timed ? " (host timed)" : " (GPU)") : "");
 }
 
 std::string item_tooltip(const GanttLane::Item& item, const std::vector<std::string>& names) {

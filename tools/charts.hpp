@@ -43,6 +43,7 @@ struct GanttLane {
     std::size_t file = 0;
     int rank = 0;
     bool device = false;
+    bool host_timed = false;      ///< a stream whose every interval was timed on the host (no GPU)
     std::int64_t id = 0;          ///< thread id or stream id
     std::uint32_t rows = 0;       ///< nesting levels drawn
     std::uint64_t intervals = 0;  ///< intervals on the lane

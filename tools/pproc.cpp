@@ -12,6 +12,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "charts.hpp"
@@ -194,6 +195,7 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
     for (const RankInfo& rank : file.ranks()) {
         if (!ranks.contains(rank.rank)) continue;
         std::map<std::int64_t, std::vector<Span>> threads, streams;
+        std::set<std::int64_t> gpu_streams;  // streams with an interval a GPU timed
         for (const RegionInfo& region : rank.regions) {
             if (!filter.matches(region.name)) continue;
             const std::uint32_t r = table.at(region.name);
@@ -202,6 +204,9 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
             });
             for_slices<true>(file, region, progress, [&](const DeviceColumns& c) {
                 group_by_lane(c.start_times, c.end_times, c.streams, r, streams);
+                for (std::size_t i = 0; i < c.streams.size(); ++i) {
+                    if (c.host_fallback[i] == 0) gpu_streams.insert(c.streams[i]);
+                }
             });
         }
         for (auto& [id, spans] : threads) {
@@ -217,6 +222,7 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
             lane.file = file_index;
             lane.rank = rank.rank;
             lane.device = true;
+            lane.host_timed = !gpu_streams.contains(id);
             lane.id = id;
             lay_out_lane(spans, summary.first_start, ns_per_px, lane);
         }

@@ -147,6 +147,7 @@ TEST_F(Pproc, WritesEveryChartAsXmlWithOneRectanglePerInterval) {
     EXPECT_FALSE(tools_test::fs::exists(out("speedup.svg")));  // one file: no scaling study
     const auto gantt = check_xml(read_text(out("gantt.svg")));
     EXPECT_EQ(gantt.at("rect.iv"), 6u);  // 4 host intervals and 2 device intervals
+    EXPECT_NE(read_text(out("gantt.svg")).find("rank 0 \u00b7 stream 7 (GPU)"), std::string::npos);
     const auto flame = check_xml(read_text(out("flame.svg")));
     EXPECT_EQ(flame.at("rect.fr"), 4u);  // all, outer, outer;inner, inner (thread 1)
     const auto avg = check_xml(read_text(out("durations_avg.svg")));
