@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <thread>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <scope_profiler/scope_profiler.hpp>
 
 #include "charts.hpp"
 #include "pproc.hpp"
@@ -330,6 +333,43 @@ TEST_F(Pproc, NothingChosenGivesEmptyChartsAndAbsentRanksAnError) {
     EXPECT_EQ(result.code, 2);
     EXPECT_NE(result.err.find("none of the ranks chosen by --ranks"), std::string::npos) << result.err;
     EXPECT_FALSE(tools_test::fs::exists(out("other")));
+}
+
+TEST_F(Pproc, ChartsAFileTheLibraryWrote) {
+    namespace sp = scope_profiler;
+    sp::Config config;
+    config.file_path = file("lib.h5");
+    config.use_nvtx = false;
+    sp::ProfileManager::setup(config);
+    const std::function<void(int)> recurse = [&](int n) {
+        auto r = sp::ProfileManager::profile_region("pproc_recurse");
+        if (n > 0) recurse(n - 1);
+    };
+    for (int i = 0; i < 4; ++i) {
+        auto outer = sp::ProfileManager::profile_region("pproc_outer");
+        recurse(3);
+    }
+    std::thread([] { auto r = sp::ProfileManager::profile_region("pproc_worker"); }).join();
+    sp::ProfileManager::finalize();
+    ASSERT_TRUE(tools_test::fs::exists(file("lib.h5")));
+    const auto result = run_cli({"pproc", file("lib.h5"), "-o", out(""), "--export-data"}, dir_);
+    ASSERT_EQ(result.code, 0) << result.err;
+    // The recursion is a tower four deep under pproc_outer, four calls at each level.
+    const std::string flame = read_text(out("flame.csv"));
+    const std::string tower = "pproc_outer;pproc_recurse;pproc_recurse;pproc_recurse;pproc_recurse,5,pproc_recurse,4,";
+    EXPECT_NE(flame.find(tower), std::string::npos) << flame;
+    EXPECT_NE(flame.find("lib.h5,pproc_worker,1,pproc_worker,1,"), std::string::npos) << flame;
+    // Two lanes holding 4 + 16 + 1 intervals (calls this short merge into fewer rectangles).
+    const std::string gantt = read_text(out("gantt.svg"));
+    check_xml(gantt);
+    EXPECT_NE(gantt.find("rank 0 \u00b7 thread 0"), std::string::npos);
+    EXPECT_NE(gantt.find("21 intervals"), std::string::npos);
+    std::istringstream rows(read_text(out("gantt.csv")));
+    std::string row;
+    std::getline(rows, row);  // the header
+    std::int64_t intervals = 0;
+    while (std::getline(rows, row)) intervals += std::stoll(row.substr(row.rfind(',') + 1));
+    EXPECT_EQ(intervals, 21);
 }
 
 TEST(Svg, EscapesTextAndFitsLabels) {
