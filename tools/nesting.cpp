@@ -59,11 +59,13 @@ void NestingBuilder::add_thread(std::vector<Span> spans) {
                                         std::to_string(region_count));
         }
     }
-    std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    const auto order = [](const Span& a, const Span& b) {
         if (a.start != b.start) return a.start < b.start;
         if (a.end != b.end) return a.end > b.end;
         return a.region < b.region;
-    });
+    };
+    // The timeline lays out the same spans first and sorts them the same way.
+    if (!std::is_sorted(spans.begin(), spans.end(), order)) std::sort(spans.begin(), spans.end(), order);
 
     std::vector<Frame> stack;
     // The root frame never closes: it spans everything.
