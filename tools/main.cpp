@@ -25,10 +25,12 @@ namespace {
 void add_selection(CLI::App& command, std::vector<std::string>& include, std::vector<std::string>& exclude,
                    std::string& ranks) {
     command.add_option("--include", include, "Only regions whose name matches this ECMAScript regex (repeatable)")
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->type_name("REGEX");
     command.add_option("--exclude", exclude, "Leave out regions whose name matches this regex (repeatable)")
-        ->allow_extra_args(false);
-    command.add_option("--ranks", ranks, "Only these ranks, e.g. 0-3,5");
+        ->allow_extra_args(false)
+        ->type_name("REGEX");
+    command.add_option("--ranks", ranks, "Only these ranks, e.g. 0-3,5")->type_name("LIST");
 }
 
 /// One line: CLI11's messages can span lines.
@@ -64,23 +66,26 @@ int main(int argc, char** argv) {
     CLI::App* report_command = app.add_subcommand(
         "report", "Per-region statistics of host and device intervals: calls, total, mean, min, max, std, "
                   "p50, p95, p99, inclusive and self time");
-    report_command->add_option("files", report.files, "Profiling files (HDF5)")->required();
+    report_command->add_option("files", report.files, "Profiling files (HDF5)")->required()->type_name("FILE.h5");
     add_selection(*report_command, report.include, report.exclude, report.ranks);
     report_command->add_option("--sort", report.sort, "Sort by this column (name, calls, total, mean, min, max, "
                                                       "std, p50, p95, p99, inclusive, self, device_total, ...)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("COLUMN");
     report_command->add_flag("--per-rank", report.per_rank, "Also print one table per rank");
-    report_command->add_option("--json", report.json_path, "Write the statistics as JSON (region_statistics.json)");
-    report_command->add_option("--csv", report.csv_path, "Write the statistics as CSV");
+    report_command->add_option("--json", report.json_path, "Write the statistics as JSON (region_statistics.json)")
+        ->type_name("PATH");
+    report_command->add_option("--csv", report.csv_path, "Write the statistics as CSV")->type_name("PATH");
     report_command->callback([&report] { cli::run_report(report); });
 
     cli::ExportOptions export_options;
     CLI::App* export_command =
         app.add_subcommand("export", "Write the intervals for other tools: Chrome trace JSON (Perfetto UI)");
-    export_command->add_option("file", export_options.file, "Profiling file (HDF5)")->required();
+    export_command->add_option("file", export_options.file, "Profiling file (HDF5)")->required()->type_name("FILE.h5");
     export_command->add_option("--chrome-trace", export_options.chrome_trace,
                                "Write Chrome trace event JSON (Perfetto UI, chrome://tracing) to this path")
-        ->required();
+        ->required()
+        ->type_name("PATH");
     add_selection(*export_command, export_options.include, export_options.exclude, export_options.ranks);
     export_command->callback([&export_options] { cli::run_export(export_options); });
 

@@ -115,13 +115,14 @@ TEST_F(ReportFile, InclusiveAndSelfTimeFromNestingPerThread) {
 }
 
 TEST_F(ReportFile, DeviceIntervalsSeparately) {
-    const auto& inner = region(build().regions, "inner");
+    const auto report = build();
+    const auto& inner = region(report.regions, "inner");
     EXPECT_EQ(inner.device.count, 2u);
     EXPECT_EQ(inner.device.total, 25);
     EXPECT_EQ(inner.device.min, 5);
     EXPECT_EQ(inner.device.max, 20);
     EXPECT_EQ(inner.device_host_fallback, 1u);
-    EXPECT_EQ(region(build().regions, "outer").device.count, 0u);
+    EXPECT_EQ(region(report.regions, "outer").device.count, 0u);
 }
 
 TEST_F(ReportFile, ExcludedRegionsStillCountAsChildrenForSelfTime) {
