@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "charts.hpp"
@@ -44,6 +45,23 @@ private:
     std::vector<std::string> names_;
 };
 
+/// A lane of the timeline in a file: rank, stream (true) or thread (false), id.
+using LaneKey = std::tuple<int, bool, std::int64_t>;
+
+/// Counts intervals per lane id (thread or stream) into sizes, for one slice.
+template <class Id>
+void count_by_lane(const std::vector<Id>& ids, int rank, bool device, std::map<LaneKey, std::uint64_t>& sizes) {
+    std::uint64_t* size = nullptr;
+    std::int64_t lane_id = 0;
+    for (const Id id : ids) {
+        if (size == nullptr || id != lane_id) {  // intervals of one lane come in runs
+            lane_id = id;
+            size = &sizes[LaneKey{rank, device, lane_id}];
+        }
+        ++*size;
+    }
+}
+
 /// What the first pass learns of one file.
 struct FileSummary {
     std::int64_t first_start = std::numeric_limits<std::int64_t>::max();
@@ -53,6 +71,8 @@ struct FileSummary {
     /// Per region, the largest per-rank total of host time (speedup.svg).
     std::vector<std::int64_t> slowest_rank_ns;
     int rank_count = 1;
+    /// Intervals per lane, to size the lanes' span lists exactly in the second pass.
+    std::map<LaneKey, std::uint64_t> lane_sizes;
 
     [[nodiscard]] std::int64_t span() const { return intervals ? last_end - first_start : 0; }
     void extend(std::int64_t start, std::int64_t end) {
@@ -155,6 +175,7 @@ FileSummary summarize(const ProfileFile& file, const RankSet& ranks, const Regio
                     summary.extend(c.start_times[i], c.end_times[i]);
                     rank_host.add(c.end_times[i] - c.start_times[i]);
                 }
+                count_by_lane(c.thread_ids, rank.rank, false, summary.lane_sizes);
             });
             summary.host[r].merge(rank_host);
             summary.slowest_rank_ns[r] = std::max(summary.slowest_rank_ns[r], rank_host.total);
@@ -163,6 +184,7 @@ FileSummary summarize(const ProfileFile& file, const RankSet& ranks, const Regio
                     summary.extend(c.start_times[i], c.end_times[i]);
                     summary.device[r].add(c.end_times[i] - c.start_times[i]);
                 }
+                count_by_lane(c.streams, rank.rank, true, summary.lane_sizes);
             });
         }
     }
@@ -196,6 +218,10 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
         if (!ranks.contains(rank.rank)) continue;
         std::map<std::int64_t, std::vector<Span>> threads, streams;
         std::set<std::int64_t> gpu_streams;  // streams with an interval a GPU timed
+        for (const auto& [key, size] : summary.lane_sizes) {
+            const auto& [lane_rank, device, id] = key;
+            if (lane_rank == rank.rank) (device ? streams : threads)[id].reserve(size);
+        }
         for (const RegionInfo& region : rank.regions) {
             if (!filter.matches(region.name)) continue;
             const std::uint32_t r = table.at(region.name);
