@@ -286,11 +286,22 @@ void ProfileFile::Impl::open() {
         RankInfo info;
         info.rank = rank;
         Hid rank_group = open_group(path, file.get(), name);
+        const htri_t has_offset = H5Aexists(rank_group.get(), "clock_offset_ns");
+        if (has_offset < 0) fail_hdf5(path, "cannot read the attributes of " + name);
+        if (has_offset > 0) {
+            const std::string text = attribute_text(path, rank_group.get(), "clock_offset_ns",
+                                                    name + " attribute clock_offset_ns");
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), info.clock_offset_ns);
+            if (error != std::errc{} || end != text.data() + text.size()) {
+                fail(path, name + " attribute clock_offset_ns is not an integer: " + text);
+            }
+        }
         if (link_exists(path, rank_group.get(), "regions")) {
             Hid regions = open_group(path, rank_group.get(), "regions");
             std::unordered_set<std::string> seen;
             for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
                 info.regions.push_back(read_region(regions.get(), link, name + "/regions/" + link));
+                info.regions.back().clock_offset_ns = info.clock_offset_ns;
                 if (!seen.insert(info.regions.back().name).second) {
                     fail(path, name + "/regions/" + link + " repeats the region name of another group");
                 }
@@ -416,12 +427,24 @@ std::vector<std::int32_t> ProfileFile::read_thread_ids(const RegionInfo& region,
     return ids;
 }
 
+namespace {
+
+/// Puts a rank's times on rank 0's clock.
+void shift(std::vector<std::int64_t>& times, std::int64_t offset) {
+    if (offset == 0) return;
+    for (std::int64_t& t : times) t += offset;
+}
+
+}  // namespace
+
 HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
     const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
     HostColumns columns;
     impl_->read_slice(region, "start_times", first, n, columns.start_times);
     impl_->read_slice(region, "end_times", first, n, columns.end_times);
     columns.thread_ids = read_thread_ids(region, first, n);
+    shift(columns.start_times, region.clock_offset_ns);
+    shift(columns.end_times, region.clock_offset_ns);
     return columns;
 }
 
@@ -440,6 +463,8 @@ DeviceColumns ProfileFile::read_device(const RegionInfo& region, std::uint64_t f
     } else {
         columns.host_fallback.assign(n, 0);
     }
+    shift(columns.start_times, region.clock_offset_ns);
+    shift(columns.end_times, region.clock_offset_ns);
     return columns;
 }
 

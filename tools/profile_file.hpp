@@ -31,14 +31,19 @@ struct RegionInfo {
     std::uint64_t host_count = 0;    ///< length of start_times (= end_times, = thread_ids when present)
     std::uint64_t device_count = 0;  ///< length of device_start_times (0 when absent)
     bool has_thread_ids = false;     ///< false in the Python library's files: every interval is on thread 0
+    std::int64_t clock_offset_ns = 0;  ///< its rank's (RankInfo::clock_offset_ns)
 };
 
 struct RankInfo {
     int rank = 0;
+    /// The rank<N> group's "clock_offset_ns" (0 when absent): what puts this rank's clock on
+    /// rank 0's. read_host() and read_device() have added it to every time they return, so the
+    /// ranks of an MPI job share one time axis.
+    std::int64_t clock_offset_ns = 0;
     std::vector<RegionInfo> regions;  ///< in the file's link order
 };
 
-/// Host intervals: element i of each vector belongs to interval i.
+/// Host intervals: element i of each vector belongs to interval i. Times are on rank 0's clock.
 struct HostColumns {
     std::vector<std::int64_t> start_times, end_times;  ///< ns, host steady_clock
     std::vector<std::int32_t> thread_ids;              ///< zeros when the file has none

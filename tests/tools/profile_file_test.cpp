@@ -63,6 +63,29 @@ TEST_F(ProfileFileTest, ReadsOurLayoutWithExactNames) {
     EXPECT_EQ(metadata_value(f, "mpi_size"), "2");
 }
 
+TEST_F(ProfileFileTest, PutsEveryRankOnRankZerosClockWithItsOffset) {
+    {
+        tools_test::h5::RankFile rank_file(file("job.rank1.h5"), 1, /*clock_offset_ns=*/-5000);
+        auto r = host_region("step", {10000, 20000}, {10500, 20700}, 2);
+        r.device_start_times = {30000};
+        r.device_end_times = {30100};
+        r.device_streams = {7};
+        r.device_host_fallback = {0};
+        rank_file.append(r);
+        rank_file.close();
+    }
+    const cli::ProfileFile f(file("job.rank1.h5"));  // a rank file reads like a merged one
+    ASSERT_EQ(f.ranks().size(), 1u);
+    EXPECT_EQ(f.ranks()[0].rank, 1);
+    EXPECT_EQ(f.ranks()[0].clock_offset_ns, -5000);
+    const auto host = f.read_host(f.ranks()[0].regions.at(0));
+    EXPECT_EQ(host.start_times, (std::vector<std::int64_t>{5000, 15000}));
+    EXPECT_EQ(host.end_times, (std::vector<std::int64_t>{5500, 15700}));
+    const auto device = f.read_device(f.ranks()[0].regions.at(0));
+    EXPECT_EQ(device.start_times, std::vector<std::int64_t>{25000});
+    EXPECT_EQ(device.end_times, std::vector<std::int64_t>{25100});
+}
+
 TEST_F(ProfileFileTest, ReadsSlicesClippedToTheEnd) {
     std::vector<std::int64_t> starts(10), ends(10);
     for (int i = 0; i < 10; ++i) starts[i] = i * 10, ends[i] = i * 10 + i;
