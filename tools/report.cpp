@@ -534,35 +534,22 @@ Json seconds(double ns) { return std::isnan(ns) ? Json(nullptr) : Json(ns / 1e9)
 void put_stats(Json& j, const DurationStats& s, const std::string& prefix) {
     j[prefix + "count"] = s.count;
     const bool empty = s.count == 0;
-    auto put = [&](const char* name, double ns, bool integral) {
+    // Seconds under the Python library's key, and the exact ns beside it (integers stay integers).
+    auto put = [&](const char* name, auto ns) {
         const std::string key = prefix + name;
-        j[key + "_duration_seconds"] = empty ? Json(nullptr) : seconds(ns);
-        if (empty) {
-            j[key + "_duration_ns"] = nullptr;
-        } else if (integral) {
-            j[key + "_duration_ns"] = static_cast<std::int64_t>(ns);
-        } else {
-            j[key + "_duration_ns"] = ns;
-        }
+        j[key + "_duration_seconds"] = empty ? Json(nullptr) : seconds(static_cast<double>(ns));
+        j[key + "_duration_ns"] = empty ? Json(nullptr) : Json(ns);
     };
-    put("average", s.mean, false);
-    put("min", static_cast<double>(s.min), true);
-    put("max", static_cast<double>(s.max), true);
-    put("first", static_cast<double>(s.first), true);
-    put("last", static_cast<double>(s.last), true);
-    put("std", s.std, false);
-    put("total", static_cast<double>(s.total), true);
-    put("p50", s.p50, false);
-    put("p95", s.p95, false);
-    put("p99", s.p99, false);
-    // Exact integers where the seconds above round: total, min, max, first, last.
-    if (!empty) {
-        j[prefix + "total_duration_ns"] = s.total;
-        j[prefix + "min_duration_ns"] = s.min;
-        j[prefix + "max_duration_ns"] = s.max;
-        j[prefix + "first_duration_ns"] = s.first;
-        j[prefix + "last_duration_ns"] = s.last;
-    }
+    put("average", s.mean);
+    put("min", s.min);
+    put("max", s.max);
+    put("first", s.first);
+    put("last", s.last);
+    put("std", s.std);
+    put("total", s.total);
+    put("p50", s.p50);
+    put("p95", s.p95);
+    put("p99", s.p99);
 }
 
 Json region_json(const RegionReport& r) {
