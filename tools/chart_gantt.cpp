@@ -12,7 +12,7 @@ namespace scope_profiler::cli {
 
 namespace {
 
-constexpr double kLabelWidth = 210;   // lane labels, left of the plot
+constexpr double kLabelWidth = 250;   // lane labels, left of the plot
 constexpr double kRightMargin = 24;
 constexpr double kRowHeight = 12;     // one nesting level
 constexpr double kLanePadding = 3;    // above and below the rows of a lane
