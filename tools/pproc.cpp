@@ -372,9 +372,13 @@ void add_pproc_command(CLI::App& app) {
         ->allow_extra_args(false);
     command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5");
     command->add_flag("--export-data", options->export_data, "Also write the data behind each chart next to it");
-    command->add_option("--export-data-format", options->export_format, "csv (default) or json")
-        ->check(CLI::IsMember({"csv", "json"}));
-    command->callback([options] { run_pproc(*options); });
+    CLI::Option* format = command->add_option("--export-data-format", options->export_format,
+                                              "csv (default) or json; implies --export-data")
+                              ->check(CLI::IsMember({"csv", "json"}));
+    command->callback([options, format] {
+        if (format->count() > 0) options->export_data = true;
+        run_pproc(*options);
+    });
 }
 
 }  // namespace scope_profiler::cli
