@@ -26,6 +26,14 @@ Progress::~Progress() {
     if (shown_) std::fprintf(stderr, "\r\033[K");
 }
 
+void Progress::set_label(std::string label) {
+    label_ = std::move(label);
+    if (shown_) {
+        last_draw_ = {};
+        advance(0);
+    }
+}
+
 void Progress::advance(std::uint64_t units) {
     done_ += units;
     if (!active_) return;

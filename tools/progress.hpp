@@ -18,6 +18,8 @@ public:
 
     /// Counts `units` more done.
     void advance(std::uint64_t units);
+    /// Names what is being done now ("nesting ..."), shown at once where progress is shown.
+    void set_label(std::string label);
 
     /// Whether progress is shown at all (stderr is a terminal); for tests.
     [[nodiscard]] static bool enabled();

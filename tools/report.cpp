@@ -240,7 +240,8 @@ FileReport build_report(const ProfileFile& file, const RegionFilter& filter, con
         if (!chosen.contains(rank.rank)) continue;
         for (const auto& region : rank.regions) host_intervals += region.host_count;
     }
-    Progress progress("reading " + file.path(), total_intervals + host_intervals);
+    // Units of work: the thread-id pass and the nesting count each host interval once more.
+    Progress progress("reading " + file.path(), total_intervals + 2 * host_intervals);
 
     for (const auto& rank : file.ranks()) {
         if (!chosen.contains(rank.rank)) continue;
@@ -290,7 +291,10 @@ FileReport build_report(const ProfileFile& file, const RegionFilter& filter, con
                 progress.advance(region.device_count);
             }
         }
+        progress.set_label("nesting the calls of " + file.path());
         const NestedTimes times = nest(std::move(threads), count);
+        progress.set_label("reading " + file.path());
+        for (const auto& region : rank.regions) progress.advance(region.host_count);
         rank_report.regions.resize(slots.size());
         parallel_for(slots.size(), [&](std::size_t k) {
             const Slot& slot = slots[k];
@@ -311,6 +315,7 @@ FileReport build_report(const ProfileFile& file, const RegionFilter& filter, con
         report.ranks.push_back(std::move(rank_report));
     }
 
+    progress.set_label("statistics of " + file.path());
     std::vector<std::uint32_t> reported;
     for (std::uint32_t i = 0; i < count; ++i) {
         if (shown[i]) reported.push_back(i);
