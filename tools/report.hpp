@@ -78,8 +78,15 @@ void sort_regions(std::vector<RegionReport>& regions, const std::string& column)
 std::string format_duration(double ns);
 
 void print_table(std::ostream& out, const std::vector<FileReport>& files, bool per_rank);
-/// region_statistics.json of the Python scope-profiler (its keys, durations in seconds) with
-/// our additions (p50/p95/p99, inclusive, self, device_*, and exact *_ns twins).
+/// region_statistics.json of the Python scope-profiler, extended. Its layout: "units",
+/// "filters" {include, exclude, ranks}, "common_regions", and "files": [{label, file_path,
+/// num_ranks, total_time_seconds, region_statistics: {name: {...stats, "per_rank": {"0":
+/// {...stats}}}}, metadata}]. Stats use the Python keys, in seconds: count,
+/// average_duration_seconds, min_, max_, first_, last_, std_, total_duration_seconds; ours
+/// beside them: p50_, p95_, p99_duration_seconds, every *_duration_seconds again exactly in ns
+/// as *_duration_ns, inclusive_seconds/_ns, self_seconds/_ns, and the same set for device
+/// intervals prefixed device_ (device_count, device_average_duration_seconds, ...) plus
+/// device_host_fallback_count. Statistics of no calls are null, as in Python.
 void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options);
 /// One row per file, rank (or "all") and region and kind (host, device); durations in ns.
 void write_csv(std::ostream& out, const std::vector<FileReport>& files);
