@@ -372,6 +372,27 @@ TEST_F(Pproc, ChartsAFileTheLibraryWrote) {
     EXPECT_EQ(intervals, 21);
 }
 
+TEST(GanttLayout, NarrowNeighboursMergeAndDeepCallsAreCounted) {
+    using scope_profiler::cli::GanttLane;
+    using scope_profiler::cli::Span;
+    // 30 calls nested in each other, then 10 calls of 5 ns with gaps of 5 ns, at 10 ns a pixel.
+    std::vector<Span> spans;
+    for (int d = 0; d < 30; ++d) spans.push_back({1000 + d, 2000 - d, 0});
+    for (int i = 0; i < 10; ++i) spans.push_back({3000 + 10 * i, 3005 + 10 * i, 1});
+    GanttLane lane;
+    scope_profiler::cli::lay_out_lane(spans, 1000, 10.0, lane);
+    EXPECT_EQ(lane.intervals, 40u);
+    EXPECT_EQ(lane.rows, scope_profiler::cli::kGanttMaxRows);
+    EXPECT_EQ(lane.hidden, 30u - scope_profiler::cli::kGanttMaxRows);
+    ASSERT_EQ(lane.items.size(), scope_profiler::cli::kGanttMaxRows + 1);
+    const auto merged = std::find_if(lane.items.begin(), lane.items.end(), [](const GanttLane::Item& i) { return i.region == 1; });
+    ASSERT_NE(merged, lane.items.end());
+    EXPECT_EQ(merged->count, 10u);
+    EXPECT_EQ(merged->start, 2000);  // relative to the origin, 1000
+    EXPECT_EQ(merged->end, 2095);
+    EXPECT_EQ(merged->depth, 0u);
+}
+
 TEST(Svg, EscapesTextAndFitsLabels) {
     using namespace scope_profiler::cli::svg;
     EXPECT_EQ(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
