@@ -93,21 +93,6 @@ int rank_count(const ProfileFile& file) {
     return std::max<int>(1, static_cast<int>(file.ranks().size()));
 }
 
-/// Throws InputError when --ranks chose ranks and the file holds none of them.
-void check_ranks_present(const ProfileFile& file, const RankSet& ranks) {
-    const auto& held = file.ranks();
-    if (ranks.all() || std::any_of(held.begin(), held.end(), [&](const RankInfo& r) { return ranks.contains(r.rank); })) {
-        return;
-    }
-    std::string present;
-    for (const RankInfo& r : held) {
-        if (!present.empty()) present += ", ";
-        present += std::to_string(r.rank);
-    }
-    throw InputError(file.path() + ": none of the ranks chosen by --ranks is in the file (it holds " +
-                     (present.empty() ? std::string("no rank") : "ranks " + present) + ")");
-}
-
 /// Short names for the files: the file name, or the path where two file names are the same.
 std::vector<std::string> file_labels(const std::vector<std::string>& paths) {
     std::vector<std::string> labels;
@@ -297,7 +282,7 @@ void run_pproc(const PprocOptions& options) {
     std::vector<ProfileFile> files;
     for (const std::string& path : options.files) {
         files.emplace_back(path);
-        check_ranks_present(files.back(), ranks);
+        require_chosen_ranks(files.back(), ranks);
     }
     const std::vector<std::string> labels = file_labels(options.files);
 
