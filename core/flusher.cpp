@@ -141,15 +141,20 @@ void Flusher::Impl::run() {
         Batch batch = std::move(queue.front());
         queue.pop_front();
         lock.unlock();
-        // Batches that failed before are retried with a later one (a full disk may have room
-        // again), at most once per kRetryInterval.
-        if (!failed.empty() && std::chrono::steady_clock::now() - last_failure > kRetryInterval) {
-            std::vector<Batch> retry;
-            retry.swap(failed);
-            for (Batch& b : retry)
-                if (!write(b)) failed.push_back(std::move(b));
+        try {
+            // Batches that failed before are retried with a later one (a full disk may have
+            // room again), at most once per kRetryInterval.
+            if (!failed.empty() && std::chrono::steady_clock::now() - last_failure > kRetryInterval) {
+                std::vector<Batch> retry;
+                retry.swap(failed);
+                for (Batch& b : retry)
+                    if (!write(b)) failed.push_back(std::move(b));
+            }
+            if (!write(batch)) failed.push_back(std::move(batch));
+        } catch (...) {
+            // Out of memory: the batch is not retried before finalize(), which writes its
+            // intervals from memory (they are still in their handed lists).
         }
-        if (!write(batch)) failed.push_back(std::move(batch));
         lock.lock();
     }
 }
@@ -180,9 +185,9 @@ void Flusher::Impl::fill_columns(const Batch& batch) {
 }
 
 bool Flusher::Impl::write(const Batch& batch) {
-    fill_columns(batch);
     const std::string& region_name = columns.name;
     try {
+        fill_columns(batch);
         if (!file) file = std::make_unique<h5::RankFile>(path, job.rank, job.clock_offset_ns);
         file->append(columns);
     } catch (const std::exception& e) {
