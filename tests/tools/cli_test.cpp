@@ -167,6 +167,29 @@ TEST_F(Cli, ChromeTraceHasAProcessPerRankATrackPerThreadAndStream) {
     EXPECT_EQ(fallback, 1);
 }
 
+TEST_F(Cli, ChromeTraceHasAProcessPerRank) {
+    tools_test::write_sample(file("two.h5"), true);
+    const auto run = run_cli({"export", file("two.h5"), "--chrome-trace", file("t.json")}, dir_);
+    ASSERT_EQ(run.code, 0) << run.err;
+    const auto trace = nlohmann::json::parse(tools_test::read_text(file("t.json")));
+    std::map<int, std::string> processes;
+    std::map<int, int> events;
+    for (const auto& e : trace["traceEvents"]) {
+        if (e["ph"] == "M" && e["name"] == "process_name") processes[e["pid"]] = e["args"]["name"];
+        if (e["ph"] == "X") ++events[e["pid"]];
+    }
+    EXPECT_EQ(processes, (std::map<int, std::string>{{0, "rank 0"}, {1, "rank 1"}}));
+    EXPECT_EQ(events[0], 6);
+    EXPECT_EQ(events[1], 1);
+    const auto only_one = run_cli({"export", file("two.h5"), "--chrome-trace", file("t1.json"), "--ranks", "1"}, dir_);
+    ASSERT_EQ(only_one.code, 0) << only_one.err;
+    int rank0_events = 0;
+    for (const auto& e : nlohmann::json::parse(tools_test::read_text(file("t1.json")))["traceEvents"]) {
+        rank0_events += e["pid"] == 0;
+    }
+    EXPECT_EQ(rank0_events, 0);
+}
+
 TEST_F(Cli, ChromeTraceFiltersRegions) {
     const auto run = run_cli({"export", file("run.h5"), "--chrome-trace", file("t.json"), "--exclude", "inner"}, dir_);
     ASSERT_EQ(run.code, 0) << run.err;
