@@ -201,10 +201,7 @@ TEST_F(Cli, ChromeTraceFiltersRegions) {
 
 TEST_F(Cli, ReportsAFileTheLibraryWrote) {
     namespace sp = scope_profiler;
-    sp::Config config;
-    config.file_path = file("e2e.h5");
-    config.use_nvtx = false;
-    sp::ProfileManager::setup(config);
+    tools_test::start_library_session(file("e2e.h5"));
     for (int i = 0; i < 5; ++i) {
         auto outer = sp::ProfileManager::profile_region("e2e_outer");
         for (int k = 0; k < 3; ++k) auto inner = sp::ProfileManager::profile_region("e2e_inner");

@@ -337,10 +337,7 @@ TEST_F(Pproc, NothingChosenGivesEmptyChartsAndAbsentRanksAnError) {
 
 TEST_F(Pproc, ChartsAFileTheLibraryWrote) {
     namespace sp = scope_profiler;
-    sp::Config config;
-    config.file_path = file("lib.h5");
-    config.use_nvtx = false;
-    sp::ProfileManager::setup(config);
+    tools_test::start_library_session(file("lib.h5"));
     const std::function<void(int)> recurse = [&](int n) {
         auto r = sp::ProfileManager::profile_region("pproc_recurse");
         if (n > 0) recurse(n - 1);

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <scope_profiler/scope_profiler.hpp>
+
 #include "h5_writer.hpp"
 
 namespace tools_test {
@@ -64,6 +66,14 @@ inline void write_ours(const std::string& path,
     metadata.text = {{"hostname", "testhost"}, {"clock", "steady_clock"}};
     metadata.numbers = {{"mpi_size", static_cast<std::int64_t>(ranks.size())}};
     h5::write_merged(path, metadata, ranks);
+}
+
+/// Starts a session of the library itself that writes `path` (NVTX off).
+inline void start_library_session(const std::string& path) {
+    scope_profiler::Config config;
+    config.file_path = path;
+    config.use_nvtx = false;
+    scope_profiler::ProfileManager::setup(config);
 }
 
 /// The file most tests read. rank 0: "outer" [0,100) on thread 0 holding "inner" [10,30) and
