@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, build, run every test with ctest, then build
-# the library and its unit tests under ThreadSanitizer, and under Address and UndefinedBehavior
-# Sanitizers, and run them again. (Tests labelled gpu report Skipped on a machine without one.)
+# The whole test suite: install what is missing, build, run every test with ctest (labels unit,
+# integration, tools, mpi, gpu), then build the library and its unit tests under
+# ThreadSanitizer, and under Address and UndefinedBehavior Sanitizers (with the tools' tests),
+# and run them again. (Tests labelled gpu report Skipped on a machine without one.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh --tests
@@ -19,9 +20,10 @@ cmake --build build-tsan -j2
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan -j2 -L unit --output-on-failure
 
-# Address, undefined-behaviour and leak checks of the same unit tests.
+# Address, undefined-behaviour and leak checks of the same unit tests, and of the scope-profiler
+# program's tests (bad input: truncated and damaged files).
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCOPE_PROFILER_SANITIZE=address,undefined" \
   -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_BENCH=OFF -DSCOPE_PROFILER_SAMPLES=OFF
 cmake --build build-asan -j2
 UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" ASAN_OPTIONS="detect_leaks=1" \
-  ctest --test-dir build-asan -j2 -L unit --output-on-failure
+  ctest --test-dir build-asan -j2 -L "unit|tools" --output-on-failure
