@@ -184,7 +184,8 @@ TEST_F(Cli, ChromeTraceHasAProcessPerRank) {
     const auto only_one = run_cli({"export", file("two.h5"), "--chrome-trace", file("t1.json"), "--ranks", "1"}, dir_);
     ASSERT_EQ(only_one.code, 0) << only_one.err;
     int rank0_events = 0;
-    for (const auto& e : nlohmann::json::parse(tools_test::read_text(file("t1.json")))["traceEvents"]) {
+    const auto rank1_trace = nlohmann::json::parse(tools_test::read_text(file("t1.json")));
+    for (const auto& e : rank1_trace["traceEvents"]) {
         rank0_events += e["pid"] == 0;
     }
     EXPECT_EQ(rank0_events, 0);
