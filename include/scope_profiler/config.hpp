@@ -23,7 +23,7 @@ struct Config {
     bool time_trace = true;
     /// Hand full buffers off to this rank's HDF5 file during the run (see docs/configuration.md).
     bool flush_to_disk = true;
-    /// Calls a region buffers in memory before they are handed off to disk.
+    /// Calls a region buffers in memory, per thread, before they are handed off to disk.
     std::size_t buffer_limit = 100000;
     /// The merged HDF5 file written by ProfileManager::finalize().
     std::string file_path = "profiling_data.h5";
