@@ -304,30 +304,34 @@ DeviceIntervals Region::get_device_intervals(bool wait) const {
     return out;
 }
 
-std::vector<std::int64_t> Region::get_device_durations(bool wait) const {
-    const DeviceIntervals iv = get_device_intervals(wait);
+namespace detail {
+
+namespace {
+
+std::vector<std::int64_t> durations_of(const DeviceIntervals& iv) {
     std::vector<std::int64_t> durations(iv.start_times.size());
     for (std::size_t i = 0; i < durations.size(); ++i) durations[i] = iv.end_times[i] - iv.start_times[i];
     return durations;
 }
 
-Stats Region::device_stats(bool wait) const {
-    detail::resolve_device_intervals(wait);
-    const auto [flushed, in_memory] = detail::DeviceAccess::snapshot(*this);
-    std::vector<std::int64_t> durations(in_memory.start_times.size());
-    for (std::size_t i = 0; i < durations.size(); ++i)
-        durations[i] = in_memory.end_times[i] - in_memory.start_times[i];
-    return detail::combined_stats(flushed.device, durations);
-}
+}  // namespace
 
-namespace detail {
-
-std::uint64_t device_fallback_calls(const Region& region) {
+DeviceSummary device_summary(const Region& region) {
     const auto [flushed, in_memory] = DeviceAccess::snapshot(region);
-    return flushed.device_fallback + static_cast<std::uint64_t>(std::count(
-                                         in_memory.host_fallback.begin(), in_memory.host_fallback.end(), 1));
+    const auto on_host = std::count(in_memory.host_fallback.begin(), in_memory.host_fallback.end(), 1);
+    return {combined_stats(flushed.device, durations_of(in_memory)),
+            flushed.device_fallback + static_cast<std::uint64_t>(on_host)};
 }
 
 }  // namespace detail
+
+std::vector<std::int64_t> Region::get_device_durations(bool wait) const {
+    return detail::durations_of(get_device_intervals(wait));
+}
+
+Stats Region::device_stats(bool wait) const {
+    detail::resolve_device_intervals(wait);
+    return detail::device_summary(*this).stats;
+}
 
 }  // namespace scope_profiler

@@ -85,6 +85,7 @@ struct Flusher::Impl {
     h5::RegionColumns columns;  // reused between batches
     std::vector<std::int64_t> durations;
 
+    h5::RankFile& open_file();
     void push(Batch batch);
     void run();
     bool write(const Batch& batch);
@@ -118,11 +119,17 @@ void Flusher::start(const Config& config, const Job& job) {
 }
 
 void Flusher::enqueue(ThreadRecorder& recorder, std::vector<Block*> blocks) {
-    impl_->push({.recorder = &recorder, .blocks = std::move(blocks)});
+    Impl::Batch batch;
+    batch.recorder = &recorder;
+    batch.blocks = std::move(blocks);
+    impl_->push(std::move(batch));
 }
 
 void Flusher::enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals) {
-    impl_->push({.region = &region, .device = std::move(intervals)});
+    Impl::Batch batch;
+    batch.region = &region;
+    batch.device = std::move(intervals);
+    impl_->push(std::move(batch));
 }
 
 void Flusher::Impl::push(Batch batch) {
@@ -188,8 +195,7 @@ bool Flusher::Impl::write(const Batch& batch) {
     const std::string& region_name = columns.name;
     try {
         fill_columns(batch);
-        if (!file) file = std::make_unique<h5::RankFile>(path, job.rank, job.clock_offset_ns);
-        file->append(columns);
+        open_file().append(columns);
     } catch (const std::exception& e) {
         last_failure = std::chrono::steady_clock::now();
         if (!failing) {
@@ -258,10 +264,14 @@ void Flusher::drain() noexcept {
     impl_->failed.clear();
 }
 
+h5::RankFile& Flusher::Impl::open_file() {
+    if (!file) file = std::make_unique<h5::RankFile>(path, job.rank, job.clock_offset_ns);
+    return *file;
+}
+
 h5::RankFile* Flusher::rank_file(bool open) {
-    Impl& f = *impl_;
-    if (!f.file && open) f.file = std::make_unique<h5::RankFile>(f.path, f.job.rank, f.job.clock_offset_ns);
-    return f.file.get();
+    if (open) impl_->open_file();
+    return impl_->file.get();
 }
 
 void Flusher::release_rank_file() noexcept { impl_->file.reset(); }

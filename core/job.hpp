@@ -31,7 +31,4 @@ std::vector<int> gather_ready(const Job& job, bool ready);
 /// finalize(), collective: rank 0 tells every rank whether the merged file was written.
 bool broadcast_outcome(const Job& job, bool written);
 
-/// Whether this build has MPI ("mpi" or "none"), for the metadata.
-const char* job_backend() noexcept;
-
 }  // namespace scope_profiler::detail

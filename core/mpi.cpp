@@ -4,7 +4,6 @@
 #include <mpi.h>
 
 #include <cstdint>
-#include <iostream>
 #include <limits>
 
 #include "job.hpp"
@@ -90,7 +89,5 @@ bool broadcast_outcome(const Job& job, bool written) {
     MPI_Bcast(&flag, 1, MPI_INT, 0, g_comm);
     return flag != 0;
 }
-
-const char* job_backend() noexcept { return "mpi"; }
 
 }  // namespace scope_profiler::detail

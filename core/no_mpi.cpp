@@ -9,6 +9,5 @@ std::vector<int> gather_ready(const Job&, bool ready) {
     return ready ? std::vector<int>{0} : std::vector<int>{};
 }
 bool broadcast_outcome(const Job&, bool written) { return written; }
-const char* job_backend() noexcept { return "none"; }
 
 }  // namespace scope_profiler::detail

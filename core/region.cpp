@@ -99,10 +99,15 @@ Stats Region::host_stats() const {
 namespace detail {
 
 struct FlushedAccess {
+    /// The region's flushed data, made on first use; region.mutex_ held by the caller.
+    static FlushedData& flushed_locked(Region& region) {
+        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
+        return *region.flushed_;
+    }
     static void absorb(Region& region, std::span<const std::int64_t> durations, bool device) {
         std::lock_guard lock(region.mutex_);
-        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
-        detail::absorb(device ? region.flushed_->device : region.flushed_->host, durations);
+        FlushedData& flushed = flushed_locked(region);
+        detail::absorb(device ? flushed.device : flushed.host, durations);
     }
     static FlushedData copy(const Region& region) {
         std::lock_guard lock(region.mutex_);
@@ -111,8 +116,7 @@ struct FlushedAccess {
     static void commit(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
                        std::span<const std::int64_t> durations) {
         std::lock_guard lock(region.mutex_);
-        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
-        detail::absorb(region.flushed_->host, durations);
+        detail::absorb(flushed_locked(region).host, durations);
         // The owning thread takes this lock when a block fills: keep it short. Batches are
         // written in the order they were handed, so the batch is the list's head unless an
         // earlier one failed.
@@ -129,9 +133,9 @@ struct FlushedAccess {
     static void commit_device(Region& region, const DeviceIntervals* intervals,
                               std::span<const std::int64_t> durations) {
         std::lock_guard lock(region.mutex_);
-        if (!region.flushed_) region.flushed_ = std::make_unique<FlushedData>();
-        detail::absorb(region.flushed_->device, durations);
-        region.flushed_->device_fallback += static_cast<std::uint64_t>(
+        FlushedData& flushed = flushed_locked(region);
+        detail::absorb(flushed.device, durations);
+        flushed.device_fallback += static_cast<std::uint64_t>(
             std::count(intervals->host_fallback.begin(), intervals->host_fallback.end(), 1));
         std::lock_guard device_lock(region.device_mutex_);
         std::erase_if(region.device_handed_, [&](const auto& b) { return b.get() == intervals; });

@@ -18,8 +18,10 @@ RegionSummary summarize(const Region& region, bool timed) {
     if (timed) summary.host = region.host_stats();
     summary.device_calls = region.num_device_calls();
     if (timed && summary.device_calls > 0) {
-        summary.device = region.device_stats(false);  // finalize() has resolved every pair
-        summary.device_fallback = device_fallback_calls(region);
+        // finalize() has resolved every pair.
+        const DeviceSummary device = device_summary(region);
+        summary.device = device.stats;
+        summary.device_fallback = device.fallback;
     }
     return summary;
 }

@@ -12,9 +12,13 @@
 
 namespace scope_profiler::detail {
 
-/// Device intervals of `region` timed on the host (no GPU), flushed ones included
-/// (core/device.cpp).
-std::uint64_t device_fallback_calls(const Region& region);
+/// A region's device statistics and its device intervals timed on the host (no GPU), flushed
+/// ones included, from one snapshot; resolves nothing (core/device.cpp).
+struct DeviceSummary {
+    Stats stats;
+    std::uint64_t fallback = 0;
+};
+DeviceSummary device_summary(const Region& region);
 
 /// What the end-of-run writers need to know of one region.
 struct RegionSummary {
