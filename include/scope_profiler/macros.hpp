@@ -12,10 +12,11 @@
 
 #else
 
+#include "scope_profiler/detail/compiler.hpp"
 #include "scope_profiler/profile_manager.hpp"
 
 #define SCOPE_PROFILER_DETAIL_REGION(name, id)                                              \
-    static constinit ::scope_profiler::detail::CallSite SCOPE_PROFILER_DETAIL_CONCAT(          \
+    static SCOPE_PROFILER_CONSTINIT ::scope_profiler::detail::CallSite SCOPE_PROFILER_DETAIL_CONCAT(          \
         scope_profiler_site_, id);                                                           \
     const ::scope_profiler::RegionScope SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_scope_, id)( \
         SCOPE_PROFILER_DETAIL_CONCAT(scope_profiler_site_, id), name)

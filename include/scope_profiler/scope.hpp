@@ -51,7 +51,7 @@ public:
             return;
         }
         region_ = site.region.load(std::memory_order_acquire);
-        if (region_ == nullptr) [[unlikely]] region_ = detail::resolve_site(site, name);
+        if SCOPE_PROFILER_UNLIKELY(region_ == nullptr) region_ = detail::resolve_site(site, name);
         open();
     }
 

@@ -8,6 +8,8 @@
 #   SP_GENERATOR, SP_GENERATOR_PLATFORM, SP_GENERATOR_TOOLSET, SP_MAKE_PROGRAM, SP_MULTI_CONFIG
 #   SP_CXX_COMPILER, SP_CXX_COMPILER_LAUNCHER, SP_CONFIG (the build type), SP_VERSION,
 #   SP_EXE_SUFFIX, SP_JOBS
+#   SP_CUDA, SP_CUDA_COMPILER, SP_CUDA_SIM   also build and run the .cu consumers (and the one on
+#                         the simulated runtime)
 cmake_minimum_required(VERSION 3.20)
 
 foreach(var IN ITEMS SP_MODE SP_SOURCE_DIR SP_CONSUMER_DIR SP_WORK_DIR SP_GENERATOR SP_CXX_COMPILER)
@@ -59,6 +61,10 @@ set(configure_cmd "${CMAKE_COMMAND}" -S "${SP_CONSUMER_DIR}" -B "${consumer_buil
   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
   -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
   ${config_args})
+if(SP_CUDA)
+  list(APPEND configure_cmd -DSP_CONSUMER_CUDA=ON "-DCMAKE_CUDA_COMPILER=${SP_CUDA_COMPILER}"
+    "-DSP_CONSUMER_CUDA_SIM=${SP_CUDA_SIM}")
+endif()
 if(SP_GENERATOR_PLATFORM)
   list(APPEND configure_cmd -A "${SP_GENERATOR_PLATFORM}")
 endif()
@@ -140,13 +146,25 @@ if(SP_MODE STREQUAL "subdirectory")
   endif()
 endif()
 
-set(exe "${consumer_build}/bin/scope_profiler_consumer${SP_EXE_SUFFIX}")
-if(NOT EXISTS "${exe}")
-  message(FATAL_ERROR "consumer test (${SP_MODE}): the build did not produce ${exe}")
+# Every consumer program the project built: the host ones, and the .cu ones where asked.
+set(expected scope_profiler_consumer scope_profiler_consumer_cxx17)
+if(SP_CUDA)
+  list(APPEND expected scope_profiler_consumer_cuda_default scope_profiler_consumer_cuda17
+                       scope_profiler_consumer_cuda20)
+  if(SP_CUDA_SIM)
+    list(APPEND expected scope_profiler_consumer_cuda_sim)
+  endif()
 endif()
-sp_step("run the consumer" "${exe}")
-if(NOT step_output MATCHES "consumer: OK")
-  message(FATAL_ERROR "consumer test (${SP_MODE}): the consumer exited 0 without reporting OK:\n"
-                      "${step_output}")
-endif()
+foreach(name IN LISTS expected)
+  set(exe "${consumer_build}/bin/${name}${SP_EXE_SUFFIX}")
+  if(NOT EXISTS "${exe}")
+    message(FATAL_ERROR "consumer test (${SP_MODE}): the build did not produce ${exe}")
+  endif()
+  sp_step("run ${name}" "${exe}")
+  if(NOT step_output MATCHES "consumer: OK")
+    message(FATAL_ERROR "consumer test (${SP_MODE}): ${name} exited 0 without reporting OK:\n"
+                        "${step_output}")
+  endif()
+  message(STATUS "[${SP_MODE}] ${step_output}")
+endforeach()
 message(STATUS "[${SP_MODE}] passed")

@@ -10,13 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scope_profiler/detail/compiler.hpp"
 #include "scope_profiler/region.hpp"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define SCOPE_PROFILER_NOINLINE __attribute__((noinline))
-#else
-#define SCOPE_PROFILER_NOINLINE
-#endif
 
 namespace scope_profiler::detail {
 
@@ -30,7 +25,7 @@ enum class Mode : std::uint8_t { off = 0, count = 1, time = 2 };
 struct alignas(64) GlobalState {
     std::atomic<std::uint32_t> state{0};
 };
-extern constinit GlobalState g_state;
+extern SCOPE_PROFILER_CONSTINIT GlobalState g_state;
 
 /// Set in the session state when every scope also emits an NVTX range.
 inline constexpr std::uint32_t kNvtxBit = 4;
@@ -101,7 +96,7 @@ struct ThreadCache {
     std::atomic<std::uint32_t> depth{0};
     std::atomic<const Region*> open[kMaxTrackedDepth] = {};
 };
-extern thread_local constinit ThreadCache t_cache;
+extern thread_local SCOPE_PROFILER_CONSTINIT ThreadCache t_cache;
 
 /// A macro's call site: the region it names, found on the first pass that records.
 /// Constant-initialized, so a pass costs one load and no guard check.
@@ -135,7 +130,7 @@ SCOPE_PROFILER_NOINLINE void count_dropped(Region& region) noexcept;
 inline ThreadRecorder* cached_recorder(const Region& region, std::uint32_t state) noexcept {
     ThreadCache& cache = t_cache;
     const std::uint32_t id = RegionAccess::id(region);
-    if (id < cache.n_slots && cache.state == state) [[likely]] return cache.slots[id];
+    if SCOPE_PROFILER_LIKELY(id < cache.n_slots && cache.state == state) return cache.slots[id];
     return nullptr;
 }
 
@@ -152,7 +147,7 @@ inline void bump_calls(ThreadRecorder* recorder) noexcept {
 inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int64_t end) noexcept {
     Block* block = recorder->current;
     std::uint32_t n = block->size.load(std::memory_order_relaxed);
-    if (n == kBlockCapacity) [[unlikely]] {
+    if SCOPE_PROFILER_UNLIKELY(n == kBlockCapacity) {
         block = recorder->next_block();
         if (block == nullptr) return false;
         n = 0;
@@ -169,16 +164,16 @@ inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int
 inline void record_time(Region& region, std::int64_t start, std::int64_t end,
                         std::uint32_t state) noexcept {
     ThreadRecorder* recorder = cached_recorder(region, state);
-    if (recorder == nullptr || !same_session(state)) [[unlikely]] {
+    if SCOPE_PROFILER_UNLIKELY(recorder == nullptr || !same_session(state)) {
         record_slow(region, start, end, state);
-    } else if (!push_interval(recorder, start, end)) [[unlikely]] {
+    } else if SCOPE_PROFILER_UNLIKELY(!push_interval(recorder, start, end)) {
         count_dropped(region);
     }
 }
 
 inline void record_count(Region& region, std::uint32_t state) noexcept {
     ThreadRecorder* recorder = cached_recorder(region, state);
-    if (recorder == nullptr || !same_session(state)) [[unlikely]] {
+    if SCOPE_PROFILER_UNLIKELY(recorder == nullptr || !same_session(state)) {
         record_slow(region, 0, 0, state);
         return;
     }
@@ -187,7 +182,7 @@ inline void record_count(Region& region, std::uint32_t state) noexcept {
 
 inline void push_open(const Region* region) noexcept {
     ThreadCache& cache = t_cache;
-    if (!cache.registered) [[unlikely]] register_thread();
+    if SCOPE_PROFILER_UNLIKELY(!cache.registered) register_thread();
     const std::uint32_t depth = cache.depth.load(std::memory_order_relaxed);
     if (depth < kMaxTrackedDepth) cache.open[depth].store(region, std::memory_order_relaxed);
     cache.depth.store(depth + 1, std::memory_order_relaxed);

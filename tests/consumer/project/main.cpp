@@ -1,5 +1,5 @@
 // A user's program: only the public, installed headers, the three ways of timing a region,
-// and the query API. Exits non-zero (with a message) when a count is not the expected one.
+// and the query API; C++17 (built as C++17 and as C++20). Exits non-zero (with a message) when a count is not the expected one.
 #include <scope_profiler/scope_profiler.hpp>
 
 #include <cstdint>
@@ -43,7 +43,9 @@ int main() {
         return 1;
     }
 
-    sp::ProfileManager::setup({.flush_to_disk = false});
+    sp::Config config;  // C++17: no designated initializers
+    config.flush_to_disk = false;
+    sp::ProfileManager::setup(config);
 
     constexpr int n = 5;
     auto timed_twice = sp::ProfileManager::profile("consumer_decorator", twice);
