@@ -2,6 +2,7 @@
 """Runs bench/device_bench and prints the device-overhead table (Markdown).
 
     python3 bench/device_table.py build/bench/device_bench [--repetitions 7] [--require-gpu] [--strict]
+    python3 bench/device_table.py build/bench/device_bench_sim --simulated
 
 Every number is the median over the repetitions. Rows:
   - host region with NVTX on (no tool attached) against the steady_clock-pair baseline (<= 1.2x);
@@ -9,6 +10,8 @@ Every number is the median over the repetitions. Rows:
   - resolution throughput of completed event pairs (>= 1,000,000 pairs/s).
 GPU rows print "skipped: no GPU" when the binary found no usable device.
 --require-gpu: exit 1 when a GPU row was skipped. --strict: exit 1 when a target is missed.
+--simulated: the binary runs on the simulated CUDA runtime (scope_profiler::cuda_sim); the device
+rows are marked "simulated": CPU costs on the simulator, not what a GPU's driver costs.
 """
 import argparse
 import sys
@@ -42,7 +45,9 @@ def main():
     parser.add_argument("--min-time", default="0.3")
     parser.add_argument("--require-gpu", action="store_true", help="fail when a GPU row was skipped")
     parser.add_argument("--strict", action="store_true", help="fail when a target is missed")
+    parser.add_argument("--simulated", action="store_true", help="label the device rows as simulated")
     a = parser.parse_args()
+    sim = " (simulated runtime)" if a.simulated else ""
 
     med, skipped = collect(run(a.binary, [
         f"--benchmark_repetitions={a.repetitions}", f"--benchmark_min_time={a.min_time}",
@@ -76,24 +81,24 @@ def main():
     raw_skip, scope_skip = gpu_skip("BM_RawEventRecordPair"), gpu_skip("BM_DeviceScope")
     if raw_skip:
         gpu_skipped.append("BM_RawEventRecordPair")
-        print(f"| raw pair: 2 x cudaEventRecord | {raw_skip} | | | |")
+        print(f"| raw pair: 2 x cudaEventRecord{sim} | {raw_skip} | | | |")
     else:
-        print(f"| raw pair: 2 x cudaEventRecord | {to_ns(med['BM_RawEventRecordPair']):.1f} ns | | | |")
+        print(f"| raw pair: 2 x cudaEventRecord{sim} | {to_ns(med['BM_RawEventRecordPair']):.1f} ns | | | |")
     if scope_skip or raw_skip:
         if scope_skip:
             gpu_skipped.append("BM_DeviceScope")
-        print(f"| empty device scope (CPU cost) | {scope_skip or raw_skip} | | <= raw pair + 200 ns | |")
+        print(f"| empty device scope (CPU cost){sim} | {scope_skip or raw_skip} | | <= raw pair + 200 ns | |")
     else:
         raw_ns, scope_ns = to_ns(med["BM_RawEventRecordPair"]), to_ns(med["BM_DeviceScope"])
         ok = scope_ns <= raw_ns + 200.0
         missed += [] if ok else ["device scope CPU cost"]
-        print(f"| empty device scope (CPU cost) | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw pair "
+        print(f"| empty device scope (CPU cost){sim} | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw pair "
               f"| <= raw pair + 200 ns | {'yes' if ok else 'NO'} |")
 
     resolve_skip = gpu_skip("BM_ResolveThroughput")
     if resolve_skip:
         gpu_skipped.append("BM_ResolveThroughput")
-        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs) | {resolve_skip} "
+        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs){sim} | {resolve_skip} "
               f"| | >= 1,000,000 pairs/s | |")
     else:
         r = med["BM_ResolveThroughput"]
@@ -103,7 +108,7 @@ def main():
         note = ""
         if r.get("watchdog_fired", 0):
             note = f" (recording blocked: {r.get('pairs_per_call', 0):.0f} pairs pending per call)"
-        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs) "
+        print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs){sim} "
               f"| {rate:,.0f} pairs/s{note} | {1e9 / rate if rate else float('inf'):.0f} ns per pair "
               f"| >= 1,000,000 pairs/s | {'yes' if ok else 'NO'} |")
 

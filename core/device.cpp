@@ -141,6 +141,9 @@ public:
             keys.reserve(pending_.size());
             for (const auto& [key, queue] : pending_) keys.push_back(key);
         }
+        // Nothing pending: no CUDA call at all (a program without device scopes never makes the
+        // backend, so finalize() and queries never initialize CUDA by themselves).
+        if (keys.empty()) return;
         DeviceBackend& b = backend();
         b.begin_resolution();
         for (const StreamKey& key : keys) {
@@ -175,6 +178,7 @@ public:
         std::scoped_lock lock(resolve_mutex_, backend_mutex_);
         discard_pending_locked();
         failed_ = 0;
+        if (backend_) backend_->new_session();
     }
 
     std::uint64_t failed() const { return failed_; }

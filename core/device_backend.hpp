@@ -50,6 +50,8 @@ public:
     virtual std::int64_t stream_id(CUstream_st* stream) noexcept = 0;
     /// Attributes for the file's metadata where a GPU is used: gpu_name, cuda_runtime, cuda_driver.
     virtual std::vector<std::pair<std::string, std::string>> metadata() const { return {}; }
+    /// A new session began (setup()): warnings said once per session may be said again.
+    virtual void new_session() noexcept {}
     /// Bracket a resolution pass (one thread polls many pairs in between). The CUDA backend
     /// switches the thread to relaxed stream-capture mode here, so its event queries cannot
     /// invalidate a global-mode graph capture running on another thread.

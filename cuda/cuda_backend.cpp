@@ -26,22 +26,34 @@ namespace scope_profiler::detail {
 namespace {
 
 constexpr std::int64_t kReanchorNs = 1'000'000'000;  // a float ms offset of 1 s is exact to 0.1 us
-constexpr int kMaxReportedErrors = 16;
+// An anchor whose record call took longer than this (the thread was preempted) is recorded again:
+// its host time would be off by as much. After kAnchorTries the last one is kept.
+constexpr std::int64_t kAnchorRecordNs = 4'000;
+constexpr int kAnchorTries = 8;
 
-std::atomic<int> g_reported{0};
+// The session warnings belong to: each call site warns once per session (setup() starts one).
+std::atomic<std::uint32_t> g_warning_session{1};
 
-// Every CUDA call goes through here: a failure is reported with the call, file and line (the
-// first kMaxReportedErrors of them), and the non-sticky error state is cleared.
-bool cuda_ok(cudaError_t error, const char* call, const char* file, int line) noexcept {
+// Every CUDA call goes through here: the first failure at each call site in a session is reported
+// with the call, file, line and error (one warning per kind, however often it fails; the
+// intervals it costs are counted and reported at finalize), and the non-sticky error state is
+// cleared.
+bool cuda_ok(cudaError_t error, const char* call, const char* file, int line,
+             std::atomic<std::uint32_t>& reported_in) noexcept {
     if (error == cudaSuccess) return true;
     (void)cudaGetLastError();
-    if (g_reported.fetch_add(1, std::memory_order_relaxed) < kMaxReportedErrors) {
+    const std::uint32_t session = g_warning_session.load(std::memory_order_relaxed);
+    if (reported_in.exchange(session, std::memory_order_relaxed) != session) {
         std::fprintf(stderr, "scope_profiler: warning: %s failed at %s:%d: %s (%s)\n", call, file, line,
                      cudaGetErrorString(error), cudaGetErrorName(error));
     }
     return false;
 }
-#define SCOPE_PROFILER_CUDA_OK(call) cuda_ok((call), #call, __FILE__, __LINE__)
+#define SCOPE_PROFILER_CUDA_OK(call)                                                   \
+    [&]() noexcept {                                                                   \
+        static std::atomic<std::uint32_t> reported_in_{0};                             \
+        return cuda_ok((call), #call, __FILE__, __LINE__, reported_in_);               \
+    }()
 
 struct Anchor {
     cudaEvent_t event = nullptr;
@@ -69,7 +81,9 @@ struct DeviceState {
 class CudaBackend final : public DeviceBackend {
 public:
     explicit CudaBackend(std::vector<std::pair<std::string, std::string>> metadata)
-        : metadata_(std::move(metadata)) {}
+        : metadata_(std::move(metadata)) {
+        new_session();  // made for the session in progress: its warnings are yet to be said
+    }
 
     std::vector<std::pair<std::string, std::string>> metadata() const override { return metadata_; }
 
@@ -105,8 +119,12 @@ public:
         // now would become part of the graph. The pair is given up instead (counted as lost).
         cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
         const cudaError_t status = cudaStreamIsCapturing(stream, &capture);
-        if (status != cudaSuccess || capture != cudaStreamCaptureStatusNone) {
-            if (status == cudaErrorStreamCaptureImplicit) (void)cudaGetLastError();
+        if (status == cudaErrorStreamCaptureImplicit) {  // legacy stream while another captures
+            (void)cudaGetLastError();
+            pair->end_failed = true;
+            return;
+        }
+        if (!SCOPE_PROFILER_CUDA_OK(status) || capture != cudaStreamCaptureStatusNone) {
             pair->end_failed = true;
             return;
         }
@@ -154,6 +172,8 @@ public:
         return static_cast<std::int64_t>(id);
     }
 
+
+    void new_session() noexcept override { g_warning_session.fetch_add(1, std::memory_order_relaxed); }
 
     void begin_resolution() noexcept override { relax_capture_mode(); }
     void end_resolution() noexcept override { restore_capture_mode(); }
@@ -239,12 +259,17 @@ private:
             anchor = made.get();
             owned_anchors_.push_back(std::move(made));
         }
-        // The stream is idle, so the GPU stamps the event within microseconds of this call.
-        if (!SCOPE_PROFILER_CUDA_OK(cudaEventRecord(anchor->event, state.anchor_stream))) {
-            state.free_anchors.push_back(anchor);
-            return false;
+        // The stream is idle, so the GPU stamps the event within microseconds of this call; a
+        // record call that took long (a preempted thread) leaves that uncertain: record again.
+        for (int attempt = 1;; ++attempt) {
+            const std::int64_t before = now_ns();
+            if (!SCOPE_PROFILER_CUDA_OK(cudaEventRecord(anchor->event, state.anchor_stream))) {
+                state.free_anchors.push_back(anchor);
+                return false;
+            }
+            anchor->host_ns = now_ns();
+            if (anchor->host_ns - before <= kAnchorRecordNs || attempt == kAnchorTries) break;
         }
-        anchor->host_ns = now_ns();
         anchor->refs = 0;
         anchor->current = true;
         if (state.anchor != nullptr) {

@@ -9,18 +9,48 @@
 
 #include <atomic>
 #include <cstdio>
+#include <iterator>
 #include <new>
 
 #include "stats_functors.hpp"
 
 namespace scope_profiler::detail {
 
+namespace {
+
+// Whether the GPU reduces and sorts a known vector right. A runtime that runs no kernel bodies
+// (the simulated runtime, scope_profiler::cuda_sim) or a broken driver would otherwise give
+// wrong statistics without any error: such a device is used for timing, never for statistics.
+bool reduces_correctly() noexcept {
+    try {
+        const std::int64_t known[] = {30, 10, 40, 10, 50, 90, 20, 60};
+        thrust::device_vector<std::int64_t> d_values(std::begin(known), std::end(known));
+        const Moments m = reduce_moments(thrust::cuda::par, d_values.begin(), d_values.end(), 40);
+        thrust::sort(thrust::cuda::par, d_values.begin(), d_values.end());
+        const std::int64_t lowest = d_values[0];
+        const std::int64_t highest = d_values[7];
+        const bool right = m.count == 8 && m.sum == 310 && m.min == 10 && m.max == 90 &&
+                           m.squares == 5300.0 && lowest == 10 && highest == 90;
+        if (!right) {
+            std::fprintf(stderr, "scope_profiler: note: the CUDA device did not reduce a check vector "
+                                 "correctly (a simulated or broken runtime?); statistics are reduced "
+                                 "on the host\n");
+        }
+        return right;
+    } catch (const std::exception&) {
+        (void)cudaGetLastError();
+        return false;
+    }
+}
+
+}  // namespace
+
 bool gpu_stats_available() noexcept {
     static const bool available = [] {
         int count = 0;
         const cudaError_t error = cudaGetDeviceCount(&count);
         if (error != cudaSuccess) (void)cudaGetLastError();
-        return error == cudaSuccess && count > 0;
+        return error == cudaSuccess && count > 0 && reduces_correctly();
     }();
     return available;
 }

@@ -11,10 +11,21 @@ cmake --build build -j2
 files=(profiling_data.h5)
 ./build/samples/regions/regions                 # host regions: writes profiling_data.h5
 if [[ -x build/samples/cuda_saxpy/cuda_saxpy ]]; then
-  echo
-  echo "== samples/cuda_saxpy (device regions; on a machine without a GPU they fall back to host timing)"
   # Its own file, named through the environment (Config::from_env), so both files stay.
-  SCOPE_PROFILER_FILE_PATH=profiling_data_saxpy.h5 ./build/samples/cuda_saxpy/cuda_saxpy
+  saxpy=build/samples/cuda_saxpy/cuda_saxpy
+  echo
+  if nvidia-smi -L >/dev/null 2>&1 || [[ ! -x build/samples/cuda_saxpy/cuda_saxpy_sim ]]; then
+    echo "== samples/cuda_saxpy (device regions on the GPU; without one they fall back to host timing)"
+  else
+    # No GPU here: the same program linked against the simulated CUDA runtime, so the report
+    # and the charts show device lanes. Its kernels last what the simulator is told (100 us),
+    # not what saxpy would take on a GPU.
+    saxpy=build/samples/cuda_saxpy/cuda_saxpy_sim
+    export SCOPE_PROFILER_SIM_KERNEL_NS=100000
+    echo "== samples/cuda_saxpy on the SIMULATED CUDA runtime (no GPU found; scope_profiler::cuda_sim,"
+    echo "   docs/cuda.md \"Without a GPU\"): device intervals are simulated kernels of 100 us"
+  fi
+  SCOPE_PROFILER_FILE_PATH=profiling_data_saxpy.h5 "./$saxpy"
   files+=(profiling_data_saxpy.h5)
 fi
 echo

@@ -49,6 +49,11 @@ int main() {
                      cuda_ok(cudaStreamCreate(&streams[0]), "cudaStreamCreate") &&
                      cuda_ok(cudaStreamCreate(&streams[1]), "cudaStreamCreate");
     if (gpu) {
+        cudaDeviceProp properties{};
+        if (cudaGetDeviceProperties(&properties, 0) == cudaSuccess) {
+            std::printf("device: %s (compute capability %d.%d)\n", properties.name, properties.major,
+                        properties.minor);
+        }
         cudaMemcpy(d_x, x.data(), n * sizeof(float), cudaMemcpyHostToDevice);
         cudaMemcpy(d_y, y.data(), n * sizeof(float), cudaMemcpyHostToDevice);
     } else {

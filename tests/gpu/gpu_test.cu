@@ -5,10 +5,17 @@
 // (never passed). scripts/gpu_check.sh treats a skip on a GPU machine as a failure.
 //
 // The kernels spin on %globaltimer for a requested number of nanoseconds, so their length is known.
+//
+// The same tests run a second time on the simulated CUDA runtime (scope_profiler::cuda_sim,
+// SCOPE_PROFILER_TEST_ON_SIM, label cudasim): there a kernel body never runs and a launch
+// occupies its stream for the duration queued with cuda_sim::set_next_kernel_ns.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <scope_profiler/scope_profiler.hpp>
+#if SCOPE_PROFILER_TEST_ON_SIM
+#include <scope_profiler/cuda_sim.hpp>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +46,9 @@ __global__ void spin_kernel(unsigned long long ns, int* flag) {
 }
 
 void spin(cudaStream_t stream, std::int64_t ns, int* flag = nullptr) {
+#if SCOPE_PROFILER_TEST_ON_SIM
+    scope_profiler::cuda_sim::set_next_kernel_ns(ns);
+#endif
     spin_kernel<<<1, 1, 0, stream>>>(static_cast<unsigned long long>(ns), flag);
 }
 
@@ -150,6 +160,10 @@ TEST_F(Gpu, DeviceDurationMatchesRawEventPair) {
         EXPECT_NEAR(static_cast<double>(device[0]), static_cast<double>(raw_ns), static_cast<double>(tolerance))
             << "scope " << device[0] << " ns, raw pair " << raw_ns << " ns";
         EXPECT_GE(device[0], length - 1000) << "the kernel spins for at least the requested time";
+#if SCOPE_PROFILER_TEST_ON_SIM
+        EXPECT_NEAR(static_cast<double>(device[0]), static_cast<double>(length), 1000.0)
+            << "the simulated kernel's duration, within 1 us";
+#endif
         EXPECT_EQ(region->num_device_calls(), 1u);
         EXPECT_EQ(region->get_device_intervals().host_fallback, std::vector<std::uint8_t>{0});
     }
@@ -338,11 +352,25 @@ TEST_F(Gpu, GraphCaptureIsNotBroken) {
 
     cudaGraphExec_t exec = nullptr;
     CUDA_ASSERT(cudaGraphInstantiate(&exec, graph, 0));
+#if SCOPE_PROFILER_TEST_ON_SIM
+    // No kernel body runs on the simulator: the graph's kernel shows as its captured duration.
+    Event before, after;
+    CUDA_ASSERT(before.made);
+    CUDA_ASSERT(after.made);
+    CUDA_ASSERT(cudaEventRecord(before.e, stream.s));
+    CUDA_ASSERT(cudaGraphLaunch(exec, stream.s));
+    CUDA_ASSERT(cudaEventRecord(after.e, stream.s));
+    CUDA_ASSERT(cudaStreamSynchronize(stream.s));
+    float graph_ms = 0.0f;
+    CUDA_ASSERT(cudaEventElapsedTime(&graph_ms, before.e, after.e));
+    EXPECT_GE(static_cast<double>(graph_ms) * 1e6, 10'000 - 1) << "the graph's kernel ran";
+#else
     CUDA_ASSERT(cudaGraphLaunch(exec, stream.s));
     CUDA_ASSERT(cudaStreamSynchronize(stream.s));
     int host_flag = 0;
     CUDA_ASSERT(cudaMemcpy(&host_flag, flag, sizeof(int), cudaMemcpyDeviceToHost));
     EXPECT_EQ(host_flag, 1) << "the graph's kernel ran";
+#endif
 
     const sp::Region* region = sp::ProfileManager::get_region("captured");
     ASSERT_NE(region, nullptr);
@@ -355,10 +383,10 @@ TEST_F(Gpu, GraphCaptureIsNotBroken) {
     CUDA_EXPECT(cudaFree(flag));
 }
 
-// The pool grows instead of blocking: 5000 scopes in flight behind a long kernel, none resolved
+// The pool grows instead of blocking: 10,000 scopes in flight behind a long kernel, none resolved
 // while it runs, all resolved afterwards.
 TEST_F(Gpu, PoolGrowsWithThousandsInFlight) {
-    constexpr int kScopes = 5000;
+    constexpr int kScopes = 10000;
     Stream stream;
     CUDA_ASSERT(stream.made);
     Event blocker_done;
@@ -378,7 +406,7 @@ TEST_F(Gpu, PoolGrowsWithThousandsInFlight) {
     const cudaError_t blocker = cudaEventQuery(blocker_done.e);
     (void)cudaGetLastError();
     ASSERT_EQ(blocker, cudaErrorNotReady)
-        << "the 1 s kernel ended before the 5000 scopes were recorded (" << recording_ns / 1000
+        << "the 1 s kernel ended before the " << kScopes << " scopes were recorded (" << recording_ns / 1000
         << " us): recording blocked";
     EXPECT_EQ(resolved_early, 0u) << "scopes queued behind a running kernel cannot have completed";
     EXPECT_EQ(region.num_device_calls(), static_cast<std::uint64_t>(kScopes));
