@@ -1,6 +1,7 @@
 // Device scopes: the pending pairs between a scope's exit and the GPU finishing its work, their
 // lazy resolution, and the device side of Region. The backend does the device work.
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <iostream>
 #include <mutex>
@@ -163,7 +164,7 @@ public:
                 if (result == DevicePoll::done) {
                     DeviceAccess::add(*oldest.region, t, false);
                 } else {
-                    ++failed_;
+                    failed_.fetch_add(1, std::memory_order_relaxed);
                 }
                 std::lock_guard lock(pending_mutex_);
                 auto found = pending_.find(key);
@@ -177,11 +178,11 @@ public:
     void on_setup() {
         std::scoped_lock lock(resolve_mutex_, backend_mutex_);
         discard_pending_locked();
-        failed_ = 0;
+        failed_.store(0, std::memory_order_relaxed);
         if (backend_) backend_->new_session();
     }
 
-    std::uint64_t failed() const { return failed_; }
+    std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
 private:
     // With resolve_mutex_ and backend_mutex_ held.
@@ -205,7 +206,8 @@ private:
     std::unique_ptr<DeviceBackend> backend_;
     std::map<StreamKey, std::deque<Pending>> pending_;  // oldest first, per stream
     std::size_t since_poll_ = 0;
-    std::uint64_t failed_ = 0;  // resolve_mutex_
+    // Written by the resolver (resolve_mutex_) and setup(); read by anyone, without a lock.
+    std::atomic<std::uint64_t> failed_{0};
 };
 
 Pipeline& pipeline() {
