@@ -192,21 +192,21 @@ TEST_F(CudaSimFaults, EveryCallTheBackendMakesFailedOnceInTurn) {
     }
 
     std::map<std::string, int> warnings;  // over the whole loop
-    int injected = 0;
     int fired = 0;
-    std::vector<std::string> unfired;
     for (const auto& [function, count] : backend) {
-        for (std::uint64_t nth = 1; nth <= count; ++nth) {
-            SCOPED_TRACE(function + " call " + std::to_string(nth) + " of " + std::to_string(count));
+        // The nth call of `function` fails, for nth = 1, 2, ... until a run makes fewer calls of
+        // it than nth: how many there are can depend on the machine's load (an anchor whose
+        // record call was preempted is recorded again), so the count of the run above is a
+        // guide, not the bound.
+        std::uint64_t reached = 0;
+        for (std::uint64_t nth = 1; nth <= 4 * count + 8; ++nth) {
+            SCOPED_TRACE(function + " call " + std::to_string(nth));
             sim::reset();
             sim::fail_call(function, nth, cudaErrorLaunchFailure);
             const Outcome out = run_scenario(temp_file("fault"));
-            ++injected;
-            if (sim::call_count(function) >= nth) {
-                ++fired;
-            } else {
-                unfired.push_back(function + " #" + std::to_string(nth));
-            }
+            if (sim::call_count(function) < nth) break;  // no nth call in this run: done
+            reached = nth;
+            ++fired;
             expect_nothing_lost(out);
             std::map<std::string, int> said;  // one warning per kind in a session
             for (const std::string& line : warning_lines(out.stderr_text)) {
@@ -215,12 +215,10 @@ TEST_F(CudaSimFaults, EveryCallTheBackendMakesFailedOnceInTurn) {
             }
             if (HasFailure()) return;  // the first broken call site is enough to read
         }
+        EXPECT_GE(reached, std::min<std::uint64_t>(count, 1)) << function << ": no call of it failed";
     }
-    std::printf("[ info ] %d faults injected over %zu functions the backend calls, %d fired\n",
-                injected, backend.size(), fired);
-    std::string missed;
-    for (const std::string& call : unfired) missed += " " + call;
-    EXPECT_EQ(fired, injected) << "injected calls never reached:" << missed;
+    std::printf("[ info ] %d faults injected and reached, over the %zu functions the backend calls\n",
+                fired, backend.size());
     EXPECT_FALSE(warnings.empty()) << "no failure was ever reported";
 }
 
