@@ -73,6 +73,26 @@ SIM_API cudaError_t cudaLaunchKernel_ptsz(const void* func, dim3 gridDim, dim3 b
     return launch(func, gridDim, blockDim, stream, true);
 }
 
+// The extensible launch (cudaLaunchKernelEx), which Thrust and CUB use in some builds: the
+// configuration's grid, block and stream; its attributes do not change the simulation.
+SIM_API cudaError_t cudaLaunchKernelExC(const cudaLaunchConfig_t* config, const void* func,
+                                        void** /*args*/) {
+    if (config == nullptr) {
+        SIM_ENTER("cudaLaunchKernel");
+        return sim::fail(cudaErrorInvalidValue);
+    }
+    return launch(func, config->gridDim, config->blockDim, config->stream, false);
+}
+
+SIM_API cudaError_t cudaLaunchKernelExC_ptsz(const cudaLaunchConfig_t* config, const void* func,
+                                             void** /*args*/) {
+    if (config == nullptr) {
+        SIM_ENTER("cudaLaunchKernel");
+        return sim::fail(cudaErrorInvalidValue);
+    }
+    return launch(func, config->gridDim, config->blockDim, config->stream, true);
+}
+
 SIM_API cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
                                        void** /*args*/, size_t /*sharedMem*/, cudaStream_t stream) {
     return launch(kernel, gridDim, blockDim, stream, false);
