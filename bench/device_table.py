@@ -91,9 +91,13 @@ def main():
     else:
         raw_ns, scope_ns = to_ns(med["BM_RawEventRecordPair"]), to_ns(med["BM_DeviceScope"])
         ok = scope_ns <= raw_ns + 200.0
-        missed += [] if ok else ["device scope CPU cost"]
-        print(f"| empty device scope (CPU cost){sim} | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw pair "
-              f"| <= raw pair + 200 ns | {'yes' if ok else 'NO'} |")
+        if a.simulated:  # the targets are a GPU's; the simulator's calls cost what they cost
+            print(f"| empty device scope (CPU cost){sim} | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw "
+                  f"pair, {scope_ns / (raw_ns / 2):.1f} simulated calls' worth | (GPU target) | n/a |")
+        else:
+            missed += [] if ok else ["device scope CPU cost"]
+            print(f"| empty device scope (CPU cost){sim} | {scope_ns:.1f} ns | {scope_ns - raw_ns:+.1f} ns vs raw pair "
+                  f"| <= raw pair + 200 ns | {'yes' if ok else 'NO'} |")
 
     resolve_skip = gpu_skip("BM_ResolveThroughput")
     if resolve_skip:
@@ -104,13 +108,14 @@ def main():
         r = med["BM_ResolveThroughput"]
         rate = r.get("items_per_second", 0.0)
         ok = rate >= 1e6
-        missed += [] if ok else ["resolution throughput"]
+        if not a.simulated:
+            missed += [] if ok else ["resolution throughput"]
         note = ""
         if r.get("watchdog_fired", 0):
             note = f" (recording blocked: {r.get('pairs_per_call', 0):.0f} pairs pending per call)"
         print(f"| resolution throughput (get_device_durations(false), 100,000 completed pairs){sim} "
               f"| {rate:,.0f} pairs/s{note} | {1e9 / rate if rate else float('inf'):.0f} ns per pair "
-              f"| >= 1,000,000 pairs/s | {'yes' if ok else 'NO'} |")
+              f"| >= 1,000,000 pairs/s | {'n/a' if a.simulated else ('yes' if ok else 'NO')} |")
 
     return finish(missed, gpu_skipped, a.require_gpu, a.strict)
 
