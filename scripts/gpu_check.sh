@@ -57,8 +57,10 @@ for gpu_tests in scope_profiler_gpu_tests scope_profiler_stats_gpu_tests; do
   fi
 done
 
-# The unit tests (the device pipeline with a fake GPU, and everything host-side).
-ctest --test-dir "$build" -j"$jobs" -L unit --output-on-failure
+# The unit tests (the device pipeline with a fake GPU, and everything host-side), and the same
+# device tests on the simulated CUDA runtime: where they and the GPU tests above disagree, the
+# GPU is right and the simulator is what needs fixing.
+ctest --test-dir "$build" -j"$jobs" -L "unit|cudasim" --output-on-failure
 
 # The device benchmark table; GPU rows must not be skipped here.
 python3 bench/device_table.py "$build/bench/device_bench" --require-gpu
