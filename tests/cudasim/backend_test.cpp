@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "device_backend.hpp"
+#include "stream_gate.hpp"
 
 namespace sp = scope_profiler;
 namespace sim = scope_profiler::cuda_sim;
@@ -94,25 +95,28 @@ TEST_F(CudaSimBackend, ACaptureBegunElsewhereWhileALegacyScopeIsOpenLosesOnlyTha
 // setup() while pairs are still queued behind a long kernel: they are discarded (not filed in
 // the new session), and their events go back to the pool for the next scopes.
 TEST_F(CudaSimBackend, PairsPendingAtSetupAreDiscardedAndReused) {
-    sim::launch_kernel(stream_, 200'000'000);  // 200 ms: the pairs below stay pending
+    StreamGate gate(stream_);  // held: the pairs below stay pending
+    ASSERT_EQ(gate.made(), cudaSuccess);
     for (int i = 0; i < 50; ++i) {
         auto r = sp::ProfileManager::profile_region("pending", stream_);
     }
     EXPECT_TRUE(sp::ProfileManager::get_region("pending")->get_device_durations().empty());
     start_session();  // a new session
     const std::uint64_t created = sim::call_count("cudaEventCreate");
-    sim::launch_kernel(stream_, 1'000'000);
     for (int i = 0; i < 50; ++i) {
         auto r = sp::ProfileManager::profile_region("after", stream_);
         sim::launch_kernel(stream_, 1000);
     }
+    gate.release();  // everything behind the gate now runs back to back
     const sp::DeviceIntervals iv = sp::ProfileManager::get_region("after")->get_device_intervals(true);
     ASSERT_EQ(iv.start_times.size(), 50u);
     for (std::size_t i = 0; i < iv.start_times.size(); ++i) {
         EXPECT_EQ(iv.host_fallback[i], 0);
         EXPECT_EQ(iv.end_times[i] - iv.start_times[i], 1000);
     }
-    EXPECT_EQ(sim::call_count("cudaEventCreate"), created) << "the discarded pairs were not reused";
+    // No new pair (two events); one event is allowed for a new anchor, should this run have
+    // taken over a second.
+    EXPECT_LE(sim::call_count("cudaEventCreate") - created, 1u) << "the discarded pairs were not reused";
     EXPECT_EQ(sp::detail::device_intervals_failed(), 0u);
     const sp::Region* old = sp::ProfileManager::get_region("pending");
     EXPECT_TRUE(old == nullptr || old->get_device_durations(true).empty());

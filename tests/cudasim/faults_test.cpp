@@ -24,6 +24,7 @@
 
 #include "device_backend.hpp"
 #include "h5_read.hpp"
+#include "stream_gate.hpp"
 
 namespace sp = scope_profiler;
 namespace sim = scope_profiler::cuda_sim;
@@ -319,10 +320,11 @@ TEST_F(CudaSimFaults, ACaptureInvalidatedMidScopeBreaksNothing) {
     const sp::Region* region = sp::ProfileManager::get_region("captured");
     EXPECT_EQ(region->num_calls(), 1u);
     EXPECT_EQ(region->num_device_calls(), 0u) << "a captured scope records no events";
-    // The stream is usable again, and so is the scope. A gate kernel keeps the stream busy while
-    // the scope is recorded, so the host's gaps between the calls are not in the interval.
-    sim::launch_kernel(stream, 2'000'000);
+    // The stream is usable again, and so is the scope. A gate holds the stream while the scope is
+    // recorded, so the host's gaps between the calls are not in the interval.
     {
+        StreamGate gate(stream);
+        ASSERT_EQ(gate.made(), cudaSuccess);
         auto d = sp::ProfileManager::profile_region("after", stream);
         sim::launch_kernel(stream, kKernelNs);
     }
@@ -366,8 +368,9 @@ TEST_F(CudaSimFaults, ResolvingWhileAnotherThreadCapturesGloballyKeepsTheCapture
     cudaStream_t timed = nullptr, captured = nullptr;
     ASSERT_EQ(cudaStreamCreateWithFlags(&timed, cudaStreamNonBlocking), cudaSuccess);
     ASSERT_EQ(cudaStreamCreateWithFlags(&captured, cudaStreamNonBlocking), cudaSuccess);
-    sim::launch_kernel(timed, 2'000'000);  // the gate, as above
     {
+        StreamGate gate(timed);  // as above
+        ASSERT_EQ(gate.made(), cudaSuccess);
         auto d = sp::ProfileManager::profile_region("timed", timed);
         sim::launch_kernel(timed, kKernelNs);
     }

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "stream_gate.hpp"
+
 namespace sp = scope_profiler;
 namespace sim = scope_profiler::cuda_sim;
 
@@ -41,8 +43,9 @@ protected:
 };
 
 TEST_F(CudaSimNvtx, ATimedDeviceScopeIsARangeInTheDeviceCategory) {
-    sim::launch_kernel(stream_, 2'000'000);  // a gate: the host's gaps stay out of the interval
     {
+        StreamGate gate(stream_);  // the host's gaps between the calls stay out of the interval
+        ASSERT_EQ(gate.made(), cudaSuccess);
         auto r = sp::ProfileManager::profile_region("saxpy", stream_);
         sim::launch_kernel(stream_, 30'000);
     }

@@ -15,6 +15,8 @@
 #include <scope_profiler/scope_profiler.hpp>
 #if SCOPE_PROFILER_TEST_ON_SIM
 #include <scope_profiler/cuda_sim.hpp>
+
+#include "../cudasim/stream_gate.hpp"
 #endif
 
 #include <algorithm>
@@ -139,7 +141,14 @@ TEST_F(Gpu, DeviceDurationMatchesRawEventPair) {
         const std::string name = "spin_" + std::to_string(length);
         // A gate kernel keeps the GPU busy while the five commands are enqueued, so the GPU runs
         // them back to back and host-side gaps between the calls do not show up in either pair.
+#if SCOPE_PROFILER_TEST_ON_SIM
+        // On the simulator, a gate that holds the stream until all five are enqueued, however
+        // slow this host is (a loaded CI machine can take longer than any gate kernel).
+        StreamGate gate(stream.s);
+        CUDA_ASSERT(gate.made());
+#else
         spin(stream.s, 2'000'000);
+#endif
         CUDA_ASSERT(cudaEventRecord(raw_start.e, stream.s));
         {
             auto r = sp::ProfileManager::profile_region(name, stream.s);
@@ -147,6 +156,9 @@ TEST_F(Gpu, DeviceDurationMatchesRawEventPair) {
         }
         CUDA_ASSERT(cudaEventRecord(raw_end.e, stream.s));
         CUDA_ASSERT(cudaGetLastError());
+#if SCOPE_PROFILER_TEST_ON_SIM
+        gate.release();
+#endif
 
         const sp::Region* region = sp::ProfileManager::get_region(name);
         ASSERT_NE(region, nullptr);
@@ -219,7 +231,11 @@ TEST_F(Gpu, NoBlockingOnTheHotPath) {
     { auto r = sp::ProfileManager::profile_region("warm_up", stream.s); }
     CUDA_ASSERT(cudaStreamSynchronize(stream.s));
 
+#if SCOPE_PROFILER_TEST_ON_SIM
+    constexpr std::int64_t kKernelNs = 300'000'000;  // the simulator costs no GPU time: be safe
+#else
     constexpr std::int64_t kKernelNs = 50'000'000;
+#endif
     std::int64_t exit_began = 0;
     {
         auto r = sp::ProfileManager::profile_region("long", stream.s);
