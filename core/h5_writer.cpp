@@ -944,6 +944,11 @@ void merge_rank_files(const std::string& path, const Metadata& metadata,
 
 // ---------------------------------------------------------------------------------------------
 
+void open_library() {
+    static const bool opened = H5open() >= 0;
+    (void)opened;
+}
+
 void check_writable(const std::string& path) {
     const std::string prefix = "scope_profiler: cannot write the profiling file '" + path + "': ";
     if (path.empty()) throw std::invalid_argument("scope_profiler: the profiling file path is empty");

@@ -103,6 +103,12 @@ void write_merged(const std::string& path, const Metadata& metadata,
 void merge_rank_files(const std::string& path, const Metadata& metadata,
                       const std::vector<std::pair<int, std::string>>& rank_files);
 
+/// Initializes the HDF5 library now (once; later calls do nothing). HDF5 registers its own exit
+/// handler, which closes the library, when it initializes: the profiler's exit handler, which
+/// writes the file of a program that never called finalize(), must be registered after it, so
+/// that it runs before it (exit handlers run in reverse order).
+void open_library();
+
 /// Throws std::invalid_argument with a clear sentence when a file cannot be created at path
 /// (probes by creating and removing path + ".probe.<pid>").
 void check_writable(const std::string& path);

@@ -166,6 +166,10 @@ void Registry::setup(const Config& config) {
     config.validate();
     // A file that cannot be written is found now, not after hours of work.
     if (config.profiling_activated) h5::check_writable(config.file_path);
+    // HDF5 first, so its exit handler (which closes the library) runs after ours (which writes
+    // the file): otherwise a flusher's first write could initialize HDF5 after this point, and
+    // at exit the file would be written with HDF5 already closed.
+    h5::open_library();
     static const bool at_exit_registered = std::atexit(finalize_at_exit) == 0;
     (void)at_exit_registered;
     // Collective under MPI (every rank calls setup()): rank, size and the clock offset to rank 0.
