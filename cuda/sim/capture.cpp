@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "durations.hpp"
 #include "faults.hpp"
 
 namespace scope_profiler::cuda_sim::detail {
@@ -74,7 +73,7 @@ void add_node(CUstream_st* s, const Node& node) {
 void run_node(State& st, CUstream_st* s, const Node& node) {
     switch (node.kind) {
         case Node::Kind::kernel:
-            enqueue(st, s, make_op(take_kernel_ns(node.duration)));
+            enqueue(st, s, make_op(node.duration));
             break;
         case Node::Kind::memcpy:
             if (node.count != 0) std::memmove(node.dst, node.src, node.count);
@@ -100,6 +99,14 @@ void run_node(State& st, CUstream_st* s, const Node& node) {
             }
             break;
         }
+    }
+}
+
+void submit(State& st, CUstream_st* s, const Node& node) {
+    if (s->capture) {
+        add_node(s, node);
+    } else {
+        run_node(st, s, node);
     }
 }
 

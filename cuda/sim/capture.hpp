@@ -66,8 +66,12 @@ cudaError_t check_legacy_use(State& st, bool invalidate);
 cudaError_t stream_for_work(State& st, cudaStream_t handle, CUstream_st** out);
 // Under the lock: appends a node to the capture of `s`.
 void add_node(CUstream_st* s, const Node& node);
-// Under the lock: enqueues a graph's node on `s` (not capturing); memcpy/memset happen now.
+// Under the lock: enqueues the work `node` describes on `s` (not capturing); a kernel takes
+// `node.duration`, memcpy/memset happen now (memory is host memory).
 void run_node(State& st, CUstream_st* s, const Node& node);
+// Under the lock, with `s` from stream_for_work: the work goes into the capture of `s` as a node
+// while it captures, else runs (run_node). Every kind of stream work goes through here.
+void submit(State& st, CUstream_st* s, const Node& node);
 
 cudaStreamCaptureMode thread_capture_mode();
 

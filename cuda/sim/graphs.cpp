@@ -1,6 +1,7 @@
 // Graphs made by stream capture: node listing, instantiation, launch and destruction. A graph is
 // the sequence of its captured nodes; a launch enqueues them in order on one stream.
 #include "capture.hpp"
+#include "durations.hpp"
 #include "faults.hpp"
 
 namespace sim = scope_profiler::cuda_sim::detail;
@@ -50,12 +51,12 @@ SIM_API cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stre
     }
     CUstream_st* s = nullptr;
     if (const cudaError_t e = sim::stream_for_work(st, stream, &s); e != cudaSuccess) return e;
-    for (const auto& node : graphExec->nodes) {
-        if (s->capture) {
-            sim::add_node(s, node);  // a graph launched into a capture joins the new graph inline
-        } else {
-            sim::run_node(st, s, node);
+    for (sim::Node node : graphExec->nodes) {
+        // A graph launched into a capture joins the new graph inline, with its own durations.
+        if (!s->capture && node.kind == sim::Node::Kind::kernel) {
+            node.duration = sim::take_kernel_ns(node.duration);
         }
+        sim::submit(st, s, node);
     }
     return cudaSuccess;
 }

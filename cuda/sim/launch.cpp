@@ -42,15 +42,10 @@ cudaError_t launch(const void* func, dim3 grid, dim3 block, cudaStream_t stream,
     std::lock_guard lk(st.mu);
     CUstream_st* s = nullptr;
     if (const cudaError_t e = sim::stream_for_work(st, stream, &s); e != cudaSuccess) return e;
-    const sim::Ns duration = ns >= 0 ? ns : sim::take_kernel_ns(sim::default_kernel_ns());
-    if (s->capture) {
-        sim::Node node;
-        node.kind = sim::Node::Kind::kernel;
-        node.duration = duration;
-        sim::add_node(s, node);
-    } else {
-        sim::enqueue(st, s, sim::make_op(duration));
-    }
+    sim::Node node;
+    node.kind = sim::Node::Kind::kernel;
+    node.duration = ns >= 0 ? ns : sim::take_kernel_ns(sim::default_kernel_ns());
+    sim::submit(st, s, node);
     return cudaSuccess;
 }
 

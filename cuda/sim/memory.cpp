@@ -77,24 +77,13 @@ cudaError_t enqueue_transfer(void* dst, const void* src, int value, std::size_t 
     std::lock_guard lk(st.mu);
     CUstream_st* s = nullptr;
     if (const cudaError_t e = sim::stream_for_work(st, stream, &s); e != cudaSuccess) return e;
-    if (s->capture) {
-        sim::Node node;
-        node.kind = src != nullptr ? sim::Node::Kind::memcpy : sim::Node::Kind::memset;
-        node.dst = dst;
-        node.src = src;
-        node.value = value;
-        node.count = count;
-        sim::add_node(s, node);
-        return cudaSuccess;
-    }
-    if (count != 0) {
-        if (src != nullptr) {
-            std::memmove(dst, src, count);
-        } else {
-            std::memset(dst, value, count);
-        }
-    }
-    sim::enqueue(st, s, sim::make_op(0));
+    sim::Node node;
+    node.kind = src != nullptr ? sim::Node::Kind::memcpy : sim::Node::Kind::memset;
+    node.dst = dst;
+    node.src = src;
+    node.value = value;
+    node.count = count;
+    sim::submit(st, s, node);
     return cudaSuccess;
 }
 

@@ -219,17 +219,10 @@ SIM_API cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, voi
     std::lock_guard lk(st.mu);
     CUstream_st* s = nullptr;
     if (const cudaError_t e = sim::stream_for_work(st, stream, &s); e != cudaSuccess) return e;
-    if (s->capture) {
-        sim::Node node;
-        node.kind = sim::Node::Kind::host;
-        node.fn = fn;
-        node.data = userData;
-        sim::add_node(s, node);
-        return cudaSuccess;
-    }
-    auto op = sim::make_op(0);
-    op->fn = fn;
-    op->data = userData;
-    sim::enqueue(st, s, op);
+    sim::Node node;
+    node.kind = sim::Node::Kind::host;
+    node.fn = fn;
+    node.data = userData;
+    sim::submit(st, s, node);
     return cudaSuccess;
 }

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <future>
-#include <scope_profiler/cuda_sim.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <scope_profiler/cuda_sim.hpp>
+
+#include "stream_gate.hpp"
 
 namespace sim = scope_profiler::cuda_sim;
 using namespace std::chrono_literals;
@@ -29,29 +31,11 @@ cudaError_t launch(cudaStream_t s, std::int64_t ns) {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-// Holds `stream` (a host function waiting) until open() or destruction.
-class Gate {
-public:
-    explicit Gate(cudaStream_t stream) {
-        auto* arg = new std::shared_future<void>(promise_.get_future().share());
-        EXPECT_EQ(cudaLaunchHostFunc(stream, &Gate::hold, arg), cudaSuccess);
-    }
-    Gate(const Gate&) = delete;
-    Gate& operator=(const Gate&) = delete;
-    ~Gate() { open(); }
-    void open() {
-        if (!opened_) promise_.set_value();
-        opened_ = true;
-    }
-
-private:
-    static void CUDART_CB hold(void* arg) {
-        auto* f = static_cast<std::shared_future<void>*>(arg);
-        f->wait();
-        delete f;
-    }
-    std::promise<void> promise_;
-    bool opened_ = false;
+// The stream gate of the other cudasim tests, checked: every test below counts on the stream
+// being held.
+struct Gate : StreamGate {
+    explicit Gate(cudaStream_t stream) : StreamGate(stream) { EXPECT_EQ(made(), cudaSuccess); }
+    void open() { release(); }
 };
 
 struct Events {
