@@ -31,105 +31,160 @@ constexpr int kAccessPolicyWindow = 134213632;
 
 thread_local int tls_device = 0;
 
-// The value of every attribute the simulated device has; 0 for the rest.
+// The device's properties, made once: cudaGetDeviceProperties copies them and
+// cudaDeviceGetAttribute reads them, so the two always agree.
+const cudaDeviceProp& properties() {
+    static const cudaDeviceProp made = [] {
+        cudaDeviceProp p{};
+        std::strncpy(p.name, "scope-profiler simulated GPU", sizeof p.name - 1);
+        p.totalGlobalMem = kGlobalMem;
+        p.sharedMemPerBlock = kSharedPerBlock;
+        p.regsPerBlock = kRegs;
+        p.warpSize = 32;
+        p.memPitch = 2147483647;
+        p.maxThreadsPerBlock = kMaxThreadsPerBlock;
+        std::copy(std::begin(kMaxBlockDim), std::end(kMaxBlockDim), p.maxThreadsDim);
+        std::copy(std::begin(kMaxGridDim), std::end(kMaxGridDim), p.maxGridSize);
+        p.totalConstMem = kConstMem;
+        p.major = 9;
+        p.minor = 0;
+        p.textureAlignment = 512;
+        p.texturePitchAlignment = 32;
+        p.multiProcessorCount = kSmCount;
+        p.canMapHostMemory = 1;
+        p.surfaceAlignment = 512;
+        p.concurrentKernels = 1;
+        p.pciBusID = 1;
+        p.asyncEngineCount = 3;
+        p.unifiedAddressing = 1;
+        p.memoryBusWidth = kBusWidth;
+        p.l2CacheSize = kL2Size;
+        p.persistingL2CacheMaxSize = kPersistingL2;
+        p.maxThreadsPerMultiProcessor = kMaxThreadsPerSm;
+        p.streamPrioritiesSupported = 1;
+        p.globalL1CacheSupported = 1;
+        p.localL1CacheSupported = 1;
+        p.sharedMemPerMultiprocessor = kSharedPerSm;
+        p.regsPerMultiprocessor = kRegs;
+        p.managedMemory = 1;
+        p.concurrentManagedAccess = 1;
+        p.computePreemptionSupported = 1;
+        p.cooperativeLaunch = 1;
+        p.sharedMemPerBlockOptin = kSharedPerBlockOptin;
+        p.maxBlocksPerMultiProcessor = kMaxBlocksPerSm;
+        p.accessPolicyMaxWindowSize = kAccessPolicyWindow;
+        p.reservedSharedMemPerBlock = kReservedSharedPerBlock;
+        p.hostRegisterSupported = 1;
+        p.memoryPoolsSupported = 1;
+        p.clusterLaunch = 1;
+        p.deviceNumaId = -1;
+        p.hostNumaId = -1;
+        return p;
+    }();
+    return made;
+}
+
+// The value of every attribute the simulated device has (from its properties where they hold it);
+// 0 for the rest.
 int attribute_value(cudaDeviceAttr attr) {
+    const cudaDeviceProp& p = properties();
     switch (attr) {
         case cudaDevAttrMaxThreadsPerBlock:
-            return kMaxThreadsPerBlock;
+            return p.maxThreadsPerBlock;
         case cudaDevAttrMaxBlockDimX:
-            return kMaxBlockDim[0];
+            return p.maxThreadsDim[0];
         case cudaDevAttrMaxBlockDimY:
-            return kMaxBlockDim[1];
+            return p.maxThreadsDim[1];
         case cudaDevAttrMaxBlockDimZ:
-            return kMaxBlockDim[2];
+            return p.maxThreadsDim[2];
         case cudaDevAttrMaxGridDimX:
-            return kMaxGridDim[0];
+            return p.maxGridSize[0];
         case cudaDevAttrMaxGridDimY:
-            return kMaxGridDim[1];
+            return p.maxGridSize[1];
         case cudaDevAttrMaxGridDimZ:
-            return kMaxGridDim[2];
+            return p.maxGridSize[2];
         case cudaDevAttrMaxSharedMemoryPerBlock:
-            return kSharedPerBlock;
+            return static_cast<int>(p.sharedMemPerBlock);
         case cudaDevAttrTotalConstantMemory:
-            return kConstMem;
+            return static_cast<int>(p.totalConstMem);
         case cudaDevAttrWarpSize:
-            return 32;
+            return p.warpSize;
         case cudaDevAttrMaxPitch:
-            return 2147483647;
+            return static_cast<int>(p.memPitch);
         case cudaDevAttrMaxRegistersPerBlock:
-            return kRegs;
+            return p.regsPerBlock;
         case cudaDevAttrClockRate:
             return kClockKhz;
         case cudaDevAttrTextureAlignment:
-            return 512;
+            return static_cast<int>(p.textureAlignment);
         case cudaDevAttrGpuOverlap:
             return 1;
         case cudaDevAttrMultiProcessorCount:
-            return kSmCount;
+            return p.multiProcessorCount;
         case cudaDevAttrCanMapHostMemory:
-            return 1;
+            return p.canMapHostMemory;
         case cudaDevAttrSurfaceAlignment:
-            return 512;
+            return static_cast<int>(p.surfaceAlignment);
         case cudaDevAttrConcurrentKernels:
-            return 1;
+            return p.concurrentKernels;
         case cudaDevAttrPciBusId:
-            return 1;
+            return p.pciBusID;
         case cudaDevAttrMemoryClockRate:
             return kMemClockKhz;
         case cudaDevAttrGlobalMemoryBusWidth:
-            return kBusWidth;
+            return p.memoryBusWidth;
         case cudaDevAttrL2CacheSize:
-            return kL2Size;
+            return p.l2CacheSize;
         case cudaDevAttrMaxThreadsPerMultiProcessor:
-            return kMaxThreadsPerSm;
+            return p.maxThreadsPerMultiProcessor;
         case cudaDevAttrAsyncEngineCount:
-            return 3;
+            return p.asyncEngineCount;
         case cudaDevAttrUnifiedAddressing:
-            return 1;
+            return p.unifiedAddressing;
         case cudaDevAttrTexturePitchAlignment:
-            return 32;
+            return static_cast<int>(p.texturePitchAlignment);
         case cudaDevAttrComputeCapabilityMajor:
-            return 9;
+            return p.major;
         case cudaDevAttrComputeCapabilityMinor:
-            return 0;
+            return p.minor;
         case cudaDevAttrStreamPrioritiesSupported:
-            return 1;
+            return p.streamPrioritiesSupported;
         case cudaDevAttrGlobalL1CacheSupported:
-            return 1;
+            return p.globalL1CacheSupported;
         case cudaDevAttrLocalL1CacheSupported:
-            return 1;
+            return p.localL1CacheSupported;
         case cudaDevAttrMaxSharedMemoryPerMultiprocessor:
-            return kSharedPerSm;
+            return static_cast<int>(p.sharedMemPerMultiprocessor);
         case cudaDevAttrMaxRegistersPerMultiprocessor:
-            return kRegs;
+            return p.regsPerMultiprocessor;
         case cudaDevAttrManagedMemory:
-            return 1;
+            return p.managedMemory;
         case cudaDevAttrHostNativeAtomicSupported:
             return 0;
         case cudaDevAttrSingleToDoublePrecisionPerfRatio:
             return 2;
         case cudaDevAttrConcurrentManagedAccess:
-            return 1;
+            return p.concurrentManagedAccess;
         case cudaDevAttrComputePreemptionSupported:
-            return 1;
+            return p.computePreemptionSupported;
         case cudaDevAttrCooperativeLaunch:
-            return 1;
+            return p.cooperativeLaunch;
         case cudaDevAttrMaxSharedMemoryPerBlockOptin:
-            return kSharedPerBlockOptin;
+            return static_cast<int>(p.sharedMemPerBlockOptin);
         case cudaDevAttrHostRegisterSupported:
-            return 1;
+            return p.hostRegisterSupported;
         case cudaDevAttrMaxBlocksPerMultiprocessor:
-            return kMaxBlocksPerSm;
+            return p.maxBlocksPerMultiProcessor;
         case cudaDevAttrMaxPersistingL2CacheSize:
-            return kPersistingL2;
+            return p.persistingL2CacheMaxSize;
         case cudaDevAttrMaxAccessPolicyWindowSize:
-            return kAccessPolicyWindow;
+            return p.accessPolicyMaxWindowSize;
         case cudaDevAttrReservedSharedMemoryPerBlock:
-            return kReservedSharedPerBlock;
+            return static_cast<int>(p.reservedSharedMemPerBlock);
         case cudaDevAttrMemoryPoolsSupported:
-            return 1;
+            return p.memoryPoolsSupported;
         case cudaDevAttrClusterLaunch:
-            return 1;
+            return p.clusterLaunch;
         case cudaDevAttrMemSyncDomainCount:
             return 4;
         default:
@@ -167,50 +222,7 @@ SIM_API cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* prop, int dev
     SIM_ENTER("cudaGetDeviceProperties");
     if (prop == nullptr) return sim::fail(cudaErrorInvalidValue);
     if (device != 0) return sim::fail(cudaErrorInvalidDevice);
-    std::memset(prop, 0, sizeof *prop);
-    std::strncpy(prop->name, "scope-profiler simulated GPU", sizeof prop->name - 1);
-    prop->totalGlobalMem = kGlobalMem;
-    prop->sharedMemPerBlock = kSharedPerBlock;
-    prop->regsPerBlock = kRegs;
-    prop->warpSize = 32;
-    prop->memPitch = 2147483647;
-    prop->maxThreadsPerBlock = kMaxThreadsPerBlock;
-    std::copy(std::begin(kMaxBlockDim), std::end(kMaxBlockDim), prop->maxThreadsDim);
-    std::copy(std::begin(kMaxGridDim), std::end(kMaxGridDim), prop->maxGridSize);
-    prop->totalConstMem = kConstMem;
-    prop->major = 9;
-    prop->minor = 0;
-    prop->textureAlignment = 512;
-    prop->texturePitchAlignment = 32;
-    prop->multiProcessorCount = kSmCount;
-    prop->canMapHostMemory = 1;
-    prop->surfaceAlignment = 512;
-    prop->concurrentKernels = 1;
-    prop->pciBusID = 1;
-    prop->asyncEngineCount = 3;
-    prop->unifiedAddressing = 1;
-    prop->memoryBusWidth = kBusWidth;
-    prop->l2CacheSize = kL2Size;
-    prop->persistingL2CacheMaxSize = kPersistingL2;
-    prop->maxThreadsPerMultiProcessor = kMaxThreadsPerSm;
-    prop->streamPrioritiesSupported = 1;
-    prop->globalL1CacheSupported = 1;
-    prop->localL1CacheSupported = 1;
-    prop->sharedMemPerMultiprocessor = kSharedPerSm;
-    prop->regsPerMultiprocessor = kRegs;
-    prop->managedMemory = 1;
-    prop->concurrentManagedAccess = 1;
-    prop->computePreemptionSupported = 1;
-    prop->cooperativeLaunch = 1;
-    prop->sharedMemPerBlockOptin = kSharedPerBlockOptin;
-    prop->maxBlocksPerMultiProcessor = kMaxBlocksPerSm;
-    prop->accessPolicyMaxWindowSize = kAccessPolicyWindow;
-    prop->reservedSharedMemPerBlock = kReservedSharedPerBlock;
-    prop->hostRegisterSupported = 1;
-    prop->memoryPoolsSupported = 1;
-    prop->clusterLaunch = 1;
-    prop->deviceNumaId = -1;
-    prop->hostNumaId = -1;
+    *prop = properties();
     return cudaSuccess;
 }
 
