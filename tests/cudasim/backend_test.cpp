@@ -9,13 +9,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <thread>
 
-#include <unistd.h>
-
 #include "device_backend.hpp"
+#include "sim_session.hpp"
 #include "stream_gate.hpp"
 
 namespace sp = scope_profiler;
@@ -23,31 +21,18 @@ namespace sim = scope_profiler::cuda_sim;
 
 namespace {
 
-class CudaSimBackend : public ::testing::Test {
+class CudaSimBackend : public SimSessionTest {
 protected:
     void SetUp() override {
-        sim::reset();
+        SimSessionTest::SetUp();
         start_session();
         ASSERT_EQ(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), cudaSuccess);
     }
     void TearDown() override {
         (void)cudaStreamSynchronize(stream_);
         (void)cudaStreamDestroy(stream_);
-        testing::internal::CaptureStdout();  // the summary
-        sp::ProfileManager::finalize();
-        (void)testing::internal::GetCapturedStdout();
-        std::filesystem::remove(file_);
+        SimSessionTest::TearDown();
     }
-    // An in-memory session whose file goes to a temporary path (TearDown removes it).
-    void start_session() {
-        sp::Config config;
-        config.flush_to_disk = false;
-        config.file_path = file_;
-        sp::ProfileManager::setup(config);
-    }
-    const std::string file_ = (std::filesystem::temp_directory_path() /
-                               ("scope_profiler_backend_" + std::to_string(::getpid()) + ".h5"))
-                                  .string();
     cudaStream_t stream_ = nullptr;
 };
 

@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
 
 #include "device_backend.hpp"
 #include "h5_read.hpp"
+#include "sim_session.hpp"
 #include "stream_gate.hpp"
 
 namespace sp = scope_profiler;
@@ -33,12 +33,6 @@ namespace {
 
 constexpr int kSteps = 4;
 constexpr std::int64_t kKernelNs = 20'000;
-
-std::string temp_file(const std::string& name) {
-    return (std::filesystem::temp_directory_path() /
-            ("scope_profiler_faults_" + std::to_string(::getpid()) + "_" + name + ".h5"))
-        .string();
-}
 
 // What one run of the scenario left behind.
 struct Outcome {
@@ -140,31 +134,10 @@ std::vector<std::string> warning_lines(const std::string& text) {
     return lines;
 }
 
-class CudaSimFaults : public ::testing::Test {
-protected:
-    void SetUp() override { sim::reset(); }
-    void TearDown() override {
-        if (sp::ProfileManager::is_active()) {
-            testing::internal::CaptureStdout();  // the summary
-            sp::ProfileManager::finalize();
-            (void)testing::internal::GetCapturedStdout();
-        }
-        std::filesystem::remove(session_file_);
-        sim::reset();
-        sp::detail::set_device_backend(nullptr);
-    }
-    // An in-memory session whose file (written by TearDown's finalize()) goes to a temporary path.
-    void start_session() {
-        sp::Config config;
-        config.flush_to_disk = false;
-        config.file_path = session_file_;
-        sp::ProfileManager::setup(config);
-    }
-    const std::string session_file_ = temp_file("session");
-};
+using CudaSimFaults = SimSessionTest;
 
 TEST_F(CudaSimFaults, TheScenarioRunsCleanWithoutFaults) {
-    const Outcome out = run_scenario(temp_file("clean"));
+    const Outcome out = run_scenario(sim_temp_file("clean"));
     expect_nothing_lost(out);
     EXPECT_EQ(out.device_timed, 2u * kSteps) << "every device scope timed on the simulated GPU";
     EXPECT_EQ(out.device_lost, 0u);
@@ -174,11 +147,11 @@ TEST_F(CudaSimFaults, TheScenarioRunsCleanWithoutFaults) {
 // The loop over the backend's call sites: the calls the scenario makes with the profiler minus
 // those it makes without it are the backend's; each of them fails once, in turn.
 TEST_F(CudaSimFaults, EveryCallTheBackendMakesFailedOnceInTurn) {
-    (void)run_scenario(temp_file("own"), /*profiling=*/false);
+    (void)run_scenario(sim_temp_file("own"), /*profiling=*/false);
     std::map<std::string, std::uint64_t> own;
     for (const auto& [function, count] : sim::calls()) own[function] = count;
     sim::reset();
-    (void)run_scenario(temp_file("all"));
+    (void)run_scenario(sim_temp_file("all"));
     std::map<std::string, std::uint64_t> backend;
     for (const auto& [function, count] : sim::calls()) {
         if (own.count(function) == 0 && function != "cudaGetLastError") backend[function] = count;
@@ -204,7 +177,7 @@ TEST_F(CudaSimFaults, EveryCallTheBackendMakesFailedOnceInTurn) {
             SCOPED_TRACE(function + " call " + std::to_string(nth));
             sim::reset();
             sim::fail_call(function, nth, cudaErrorLaunchFailure);
-            const Outcome out = run_scenario(temp_file("fault"));
+            const Outcome out = run_scenario(sim_temp_file("fault"));
             if (sim::call_count(function) < nth) break;  // no nth call in this run: done
             reached = nth;
             ++fired;
@@ -226,7 +199,7 @@ TEST_F(CudaSimFaults, EveryCallTheBackendMakesFailedOnceInTurn) {
 // A sticky error (an illegal address in a kernel) in the middle of the run: every later call
 // fails. The scopes before it keep their intervals; the rest fall back or are counted lost.
 TEST_F(CudaSimFaults, AStickyErrorMidRunLosesNoHostIntervalAndDoesNotHang) {
-    const std::string file = temp_file("sticky");
+    const std::string file = sim_temp_file("sticky");
     sp::detail::set_device_backend(nullptr);
     sp::Config config;
     config.flush_to_disk = false;
