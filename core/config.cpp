@@ -12,6 +12,8 @@
 namespace scope_profiler {
 namespace {
 
+constexpr std::size_t kMaxFlushIntervalMs = 86'400'000;  // a day
+
 std::string lower(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(),
@@ -38,15 +40,16 @@ void apply_bool(const char* variable, bool& field) {
     }
 }
 
-void apply_size(const char* variable, std::size_t& field) {
+// Digits only (no sign, space or exponent), at least `least`.
+void apply_size(const char* variable, std::size_t& field, std::size_t least = 1) {
     const char* value = env_value(variable);
     if (value == nullptr) return;
     const std::string_view v(value);
     std::size_t parsed = 0;
     const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-    if (error != std::errc() || end != v.data() + v.size() || parsed == 0) {
-        throw std::invalid_argument(std::string(variable) + "='" + value +
-                                    "' is not a positive integer");
+    if (error != std::errc() || end != v.data() + v.size() || parsed < least) {
+        throw std::invalid_argument(std::string(variable) + "='" + value + "' is not a " +
+                                    (least == 0 ? "non-negative" : "positive") + " integer");
     }
     field = parsed;
 }
@@ -58,7 +61,9 @@ Config Config::from_env(Config base) {
     apply_bool("SCOPE_PROFILER_TIME_TRACE", base.time_trace);
     apply_bool("SCOPE_PROFILER_FLUSH_TO_DISK", base.flush_to_disk);
     apply_bool("SCOPE_PROFILER_USE_NVTX", base.use_nvtx);
+    apply_bool("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", base.finalize_on_signal);
     apply_size("SCOPE_PROFILER_BUFFER_LIMIT", base.buffer_limit);
+    apply_size("SCOPE_PROFILER_FLUSH_INTERVAL_MS", base.flush_interval_ms, 0);
     if (const char* path = env_value("SCOPE_PROFILER_FILE_PATH")) base.file_path = path;
     return base;
 }
@@ -68,6 +73,11 @@ Config Config::from_env() { return from_env(Config{}); }
 void Config::validate() const {
     if (buffer_limit == 0) {
         throw std::invalid_argument("Config::buffer_limit must be at least 1 (calls per region)");
+    }
+    if (flush_interval_ms > kMaxFlushIntervalMs) {
+        throw std::invalid_argument("Config::flush_interval_ms is " +
+                                    std::to_string(flush_interval_ms) +
+                                    ": at most 86400000 (a day); 0 turns the timed flush off");
     }
     if (file_path.empty()) {
         throw std::invalid_argument("Config::file_path is empty: name the HDF5 file to write");

@@ -29,14 +29,22 @@ struct Config {
     std::string file_path = "profiling_data.h5";
     /// Emit an NVTX range for every region (device builds; ignored where NVTX is absent).
     bool use_nvtx = true;
+    /// With `flush_to_disk`: also write whatever every thread has recorded at least this often
+    /// (milliseconds), so a killed run loses at most the last interval's calls. 0: only
+    /// `buffer_limit` triggers a flush.
+    std::size_t flush_interval_ms = 1000;
+    /// On SIGTERM, SIGINT or SIGHUP, finish the file before the signal takes its usual course
+    /// (the previous handler, or the default action). See docs/configuration.md.
+    bool finalize_on_signal = true;
 
     /**
      * @brief `base` with every `SCOPE_PROFILER_*` environment variable that is set applied on top.
      *
      * Variables: `SCOPE_PROFILER_PROFILING_ACTIVATED`, `SCOPE_PROFILER_TIME_TRACE`,
-     * `SCOPE_PROFILER_FLUSH_TO_DISK`, `SCOPE_PROFILER_USE_NVTX` (booleans: 1/0, true/false,
-     * on/off, yes/no, any case), `SCOPE_PROFILER_BUFFER_LIMIT` (a positive integer) and
-     * `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
+     * `SCOPE_PROFILER_FLUSH_TO_DISK`, `SCOPE_PROFILER_USE_NVTX`,
+     * `SCOPE_PROFILER_FINALIZE_ON_SIGNAL` (booleans: 1/0, true/false, on/off, yes/no, any case),
+     * `SCOPE_PROFILER_BUFFER_LIMIT` (a positive integer), `SCOPE_PROFILER_FLUSH_INTERVAL_MS` (an
+     * integer, 0 included) and `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
      * @throws std::invalid_argument naming the variable when a value cannot be parsed.
      * \code
      * // the program's choice, which SCOPE_PROFILER_PROFILING_ACTIVATED=0 can still switch off

@@ -23,6 +23,8 @@ TEST(Config, DefaultsAreThePythonLibrarys) {
     EXPECT_EQ(config.buffer_limit, 100000u);
     EXPECT_EQ(config.file_path, "profiling_data.h5");
     EXPECT_TRUE(config.use_nvtx);
+    EXPECT_EQ(config.flush_interval_ms, 1000u);
+    EXPECT_TRUE(config.finalize_on_signal);
 }
 
 TEST(Config, FromEnvReadsEveryVariable) {
@@ -32,6 +34,8 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EnvVar d("SCOPE_PROFILER_USE_NVTX", "FALSE");
     EnvVar e("SCOPE_PROFILER_BUFFER_LIMIT", "4096");
     EnvVar f("SCOPE_PROFILER_FILE_PATH", "/tmp/run 1/out.h5");
+    EnvVar g("SCOPE_PROFILER_FLUSH_INTERVAL_MS", "0");
+    EnvVar h("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", "off");
     const sp::Config config = sp::Config::from_env();
     EXPECT_FALSE(config.profiling_activated);
     EXPECT_FALSE(config.time_trace);
@@ -39,6 +43,22 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EXPECT_FALSE(config.use_nvtx);
     EXPECT_EQ(config.buffer_limit, 4096u);
     EXPECT_EQ(config.file_path, "/tmp/run 1/out.h5");
+    EXPECT_EQ(config.flush_interval_ms, 0u);
+    EXPECT_FALSE(config.finalize_on_signal);
+}
+
+TEST(Config, FromEnvRejectsAFlushIntervalThatIsNotAnInteger) {
+    for (const char* bad : {"-1", "1e3", " 5", "0x10", "1s"}) {
+        EnvVar v("SCOPE_PROFILER_FLUSH_INTERVAL_MS", bad);
+        try {
+            (void)sp::Config::from_env();
+            ADD_FAILURE() << "accepted " << bad;
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find("SCOPE_PROFILER_FLUSH_INTERVAL_MS"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
 }
 
 TEST(Config, FromEnvOverridesTheProgramsChoiceOnlyWhereSet) {
@@ -75,6 +95,8 @@ TEST(Config, FromEnvRejectsABufferLimitThatIsNotAPositiveInteger) {
 
 TEST(Config, SetupRejectsUnusableValuesWithTheReason) {
     EXPECT_THROW(sp::ProfileManager::setup({.buffer_limit = 0}), std::invalid_argument);
+    EXPECT_THROW(sp::ProfileManager::setup({.flush_interval_ms = 86'400'001}),
+                 std::invalid_argument);
     try {
         sp::ProfileManager::setup({.file_path = ""});
         FAIL() << "expected std::invalid_argument";
