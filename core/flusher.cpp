@@ -9,18 +9,22 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "block_pool.hpp"
+#include "pending.hpp"
 #include "stats.hpp"
 
 namespace scope_profiler::detail {
 
 namespace {
 
-std::atomic<std::uint32_t> g_flush_blocks{0};
+std::atomic<std::size_t> g_flush_limit{0};
 std::atomic<std::size_t> g_device_flush_limit{0};
 
-// A failed write is retried with the next batch, at most this often, and at finalize().
+using Clock = std::chrono::steady_clock;
+
+// After a failed pass, the next one waits at least this long (a full disk may have room again).
 constexpr auto kRetryInterval = std::chrono::seconds(1);
 
 }  // namespace
@@ -33,17 +37,17 @@ std::string rank_file_path(const std::string& file_path, int rank) {
     return (path.parent_path() / name).string();
 }
 
-std::uint32_t flush_blocks() noexcept { return g_flush_blocks.load(std::memory_order_relaxed); }
+std::size_t flush_limit() noexcept { return g_flush_limit.load(std::memory_order_relaxed); }
 
-void hand_off(ThreadRecorder& recorder) noexcept {
+void request_flush() noexcept { Flusher::instance().request(); }
+
+void watch_for_flush(Region& region) noexcept {
+    if (flush_limit() == 0) return;
     try {
-        std::vector<Block*> batch = recorder.full;
-        recorder.handed.insert(recorder.handed.end(), recorder.full.begin(), recorder.full.end());
-        recorder.full.clear();
-        Flusher::instance().enqueue(recorder, std::move(batch));
+        Flusher::instance().watch(region);
     } catch (...) {
-        // Out of memory, or the flusher stopped: the blocks stay in memory (in `full` or
-        // `handed`), and finalize() writes them with the rest.
+        // Out of memory, or the flusher stopped: the region's calls stay in memory, and
+        // finalize() writes them with the rest.
     }
 }
 
@@ -60,37 +64,40 @@ void hand_off_device(Region& region, std::shared_ptr<const DeviceIntervals> inte
 }
 
 struct Flusher::Impl {
-    /// A thread's full blocks of a region (host), or a region's resolved device intervals.
-    struct Batch {
-        ThreadRecorder* recorder = nullptr;
-        std::vector<Block*> blocks;
+    /// A region's resolved device intervals, handed off once it held device_flush_limit().
+    struct DeviceBatch {
         Region* region = nullptr;
-        std::shared_ptr<const DeviceIntervals> device;
+        std::shared_ptr<const DeviceIntervals> intervals;
     };
 
-    std::mutex mutex;  // guards the queue and the flags
+    std::mutex mutex;  // guards what follows, up to `thread`
     std::condition_variable wake;
-    std::deque<Batch> queue;
+    std::deque<DeviceBatch> queue;
+    std::vector<Region*> watched;  // regions with timed calls this session, in first-use order
+    std::unordered_set<Region*> watched_set;
     bool accepting = false;
     bool stopping = false;
     std::thread thread;
+    std::atomic<bool> wanted{false};  // a thread reached a flush mark since the last pass began
+    Clock::duration interval{};       // zero: no timed passes
 
     // The flusher thread's, and the caller's of drain()/rank_file() once the thread is joined.
     std::string path;
     Job job;
     std::unique_ptr<h5::RankFile> file;
-    std::vector<Batch> failed;  // written to no file yet; their blocks are still `handed`
+    std::vector<DeviceBatch> failed;  // device batches written to no file yet (still handed)
     bool failing = false;
-    std::chrono::steady_clock::time_point last_failure;
-    h5::RegionColumns columns;  // reused between batches
+    h5::RegionColumns columns;  // reused between passes
     std::vector<std::int64_t> durations;
 
     h5::RankFile& open_file();
-    void push(Batch batch);
+    void ensure_thread();  // mutex held
     void run();
-    bool write(const Batch& batch);
-    void fill_columns(const Batch& batch);
-    void stop(bool keep_queue);
+    bool pass(std::vector<DeviceBatch>& device, const std::vector<Region*>& regions);
+    bool write_host(Region& region);
+    bool write_device(const DeviceBatch& batch);
+    bool append(const std::string& region_name);
+    void stop();
 };
 
 Flusher::Flusher() : impl_(std::make_unique<Impl>()) {}
@@ -108,96 +115,104 @@ void Flusher::start(const Config& config, const Job& job) {
     f.job = job;
     f.failing = false;
     const bool flush = config.profiling_activated && config.time_trace && config.flush_to_disk;
-    // Hand off once a recorder holds at least buffer_limit calls (whole blocks).
-    const std::size_t blocks = (config.buffer_limit + kBlockCapacity - 1) / kBlockCapacity;
-    g_flush_blocks.store(flush ? static_cast<std::uint32_t>(std::clamp<std::size_t>(blocks, 1, 1u << 20))
-                               : 0u,
-                         std::memory_order_relaxed);
+    g_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
     g_device_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
+    f.interval = std::chrono::milliseconds(config.flush_interval_ms);
     f.accepting = flush;
     f.stopping = false;
 }
 
-void Flusher::enqueue(ThreadRecorder& recorder, std::vector<Block*> blocks) {
-    Impl::Batch batch;
-    batch.recorder = &recorder;
-    batch.blocks = std::move(blocks);
-    impl_->push(std::move(batch));
-}
-
 void Flusher::enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals) {
-    Impl::Batch batch;
-    batch.region = &region;
-    batch.device = std::move(intervals);
-    impl_->push(std::move(batch));
+    Impl& f = *impl_;
+    std::lock_guard lock(f.mutex);
+    if (!f.accepting) throw std::logic_error("the flusher is stopped");
+    f.queue.push_back({&region, std::move(intervals)});
+    f.ensure_thread();
+    f.wake.notify_one();
 }
 
-void Flusher::Impl::push(Batch batch) {
-    std::lock_guard lock(mutex);
-    if (!accepting) throw std::logic_error("the flusher is stopped");
-    queue.push_back(std::move(batch));
+void Flusher::watch(Region& region) {
+    Impl& f = *impl_;
+    std::lock_guard lock(f.mutex);
+    if (!f.accepting) return;
+    if (f.watched_set.insert(&region).second) f.watched.push_back(&region);
+    f.ensure_thread();
+}
+
+void Flusher::request() noexcept {
+    Impl& f = *impl_;
+    // Between two passes only the first mark takes the lock: the flusher clears `wanted` when
+    // a pass begins, and that pass takes whatever the threads hold then.
+    if (f.wanted.exchange(true, std::memory_order_acq_rel)) return;
+    try {
+        std::lock_guard lock(f.mutex);
+        f.wake.notify_one();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the timed pass writes it instead
+    }
+}
+
+void Flusher::Impl::ensure_thread() {
     if (!thread.joinable()) thread = std::thread([this] { run(); });
-    wake.notify_one();
 }
 
 void Flusher::Impl::run() {
     std::unique_lock lock(mutex);
+    const auto never = Clock::time_point::max();
+    Clock::time_point due = interval == Clock::duration::zero() ? never : Clock::now() + interval;
+    Clock::time_point retry_at = Clock::time_point::min();
     for (;;) {
-        wake.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;  // stopping, and every batch written
-        Batch batch = std::move(queue.front());
-        queue.pop_front();
-        lock.unlock();
-        try {
-            // Batches that failed before are retried with a later one (a full disk may have
-            // room again), at most once per kRetryInterval.
-            if (!failed.empty() && std::chrono::steady_clock::now() - last_failure > kRetryInterval) {
-                std::vector<Batch> retry;
-                retry.swap(failed);
-                for (Batch& b : retry)
-                    if (!write(b)) failed.push_back(std::move(b));
+        if (stopping) return;
+        const bool asked = wanted.load(std::memory_order_acquire) || !queue.empty();
+        const Clock::time_point next = asked ? retry_at : std::max(due, retry_at);
+        if (Clock::now() < next) {
+            if (next == never) {
+                wake.wait(lock);
+            } else {
+                wake.wait_until(lock, next);
             }
-            if (!write(batch)) failed.push_back(std::move(batch));
-        } catch (...) {
-            // Out of memory: the batch is not retried before finalize(), which writes its
-            // intervals from memory (they are still in their handed lists).
+            continue;
         }
+        wanted.store(false, std::memory_order_release);
+        std::vector<DeviceBatch> device(std::make_move_iterator(queue.begin()),
+                                        std::make_move_iterator(queue.end()));
+        queue.clear();
+        const std::vector<Region*> regions = watched;  // grows only; the regions outlive the session
+        lock.unlock();
+        const Clock::time_point began = Clock::now();
+        bool ok = false;
+        try {
+            ok = pass(device, regions);
+        } catch (...) {
+            // Out of memory: nothing of this pass was committed; the next one, or finalize(),
+            // writes it.
+        }
+        due = interval == Clock::duration::zero() ? never : began + interval;
+        retry_at = ok ? Clock::time_point::min() : Clock::now() + kRetryInterval;
         lock.lock();
     }
 }
 
-void Flusher::Impl::fill_columns(const Batch& batch) {
-    columns.start_times.clear();
-    columns.end_times.clear();
-    columns.thread_ids.clear();
-    columns.device_start_times.clear();
-    columns.device_end_times.clear();
-    columns.device_streams.clear();
-    columns.device_host_fallback.clear();
-    if (batch.device) {
-        columns.name = batch.region->name();
-        columns.device_start_times = batch.device->start_times;
-        columns.device_end_times = batch.device->end_times;
-        columns.device_streams = batch.device->stream_ids;
-        columns.device_host_fallback = batch.device->host_fallback;
-        return;
+bool Flusher::Impl::pass(std::vector<DeviceBatch>& device, const std::vector<Region*>& regions) {
+    bool ok = true;
+    // Device batches that failed before first, then the new ones, oldest first.
+    std::vector<DeviceBatch> batches;
+    batches.swap(failed);
+    batches.insert(batches.end(), std::make_move_iterator(device.begin()),
+                   std::make_move_iterator(device.end()));
+    for (DeviceBatch& batch : batches) {
+        if (!write_device(batch)) {
+            failed.push_back(std::move(batch));
+            ok = false;
+        }
     }
-    columns.name = batch.recorder->region->name();
-    for (const Block* block : batch.blocks) {
-        const std::uint32_t n = block->size.load(std::memory_order_acquire);
-        columns.start_times.insert(columns.start_times.end(), block->start, block->start + n);
-        columns.end_times.insert(columns.end_times.end(), block->end, block->end + n);
-    }
-    columns.thread_ids.assign(columns.start_times.size(), batch.recorder->thread_index);
+    for (Region* region : regions) ok = write_host(*region) && ok;
+    return ok;
 }
 
-bool Flusher::Impl::write(const Batch& batch) {
-    const std::string& region_name = columns.name;
+bool Flusher::Impl::append(const std::string& region_name) {
     try {
-        fill_columns(batch);
         open_file().append(columns);
     } catch (const std::exception& e) {
-        last_failure = std::chrono::steady_clock::now();
         if (!failing) {
             std::cerr << "scope_profiler: error: flushing region '" << region_name
                       << "' failed: " << e.what()
@@ -211,45 +226,94 @@ bool Flusher::Impl::write(const Batch& batch) {
         std::cerr << "scope_profiler: flushing to " << path << " works again\n";
         failing = false;
     }
-    const bool device = batch.device != nullptr;
-    const auto& starts = device ? columns.device_start_times : columns.start_times;
-    const auto& ends = device ? columns.device_end_times : columns.end_times;
-    durations.resize(starts.size());
-    std::transform(ends.begin(), ends.end(), starts.begin(), durations.begin(), std::minus<>{});
-    try {
-        if (device) {
-            commit_device_flushed(*batch.region, batch.device.get(), durations);
-            return true;
-        }
-        commit_flushed(*batch.recorder->region, *batch.recorder, batch.blocks, durations);
-    } catch (...) {
-        // Out of memory for the summary: the blocks stay `handed`, finalize() writes them again.
-        // Rare enough that counting them twice in the file beats losing them.
-        return true;
-    }
-    for (Block* block : batch.blocks) release_block(block);
     return true;
 }
 
-void Flusher::Impl::stop(bool keep_queue) {
+namespace {
+
+void clear_columns(h5::RegionColumns& c) {
+    c.start_times.clear();
+    c.end_times.clear();
+    c.thread_ids.clear();
+    c.device_start_times.clear();
+    c.device_end_times.clear();
+    c.device_streams.clear();
+    c.device_host_fallback.clear();
+}
+
+}  // namespace
+
+bool Flusher::Impl::write_host(Region& region) {
+    const std::vector<PendingIntervals> pending = pending_of(region);
+    if (pending.empty()) return true;
+    clear_columns(columns);
+    columns.name = region.name();
+    for (const PendingIntervals& p : pending) {
+        const std::size_t before = columns.start_times.size();
+        p.for_each_run([&](const std::int64_t* start, const std::int64_t* end, std::uint32_t n) {
+            columns.start_times.insert(columns.start_times.end(), start, start + n);
+            columns.end_times.insert(columns.end_times.end(), end, end + n);
+        });
+        columns.thread_ids.insert(columns.thread_ids.end(), columns.start_times.size() - before,
+                                  p.thread_index);
+    }
+    if (!append(columns.name)) return false;
+    durations.resize(columns.start_times.size());
+    std::transform(columns.end_times.begin(), columns.end_times.end(), columns.start_times.begin(),
+                   durations.begin(), std::minus<>{});
+    std::vector<Block*> done;
+    try {
+        done = commit_flushed(region, pending, durations);
+    } catch (...) {
+        // Out of memory for the summary: the intervals stay in memory, and finalize() writes
+        // them again. Rare enough that counting them twice in the file beats losing them.
+        return true;
+    }
+    for (Block* block : done) release_block(block);
+    return true;
+}
+
+bool Flusher::Impl::write_device(const DeviceBatch& batch) {
+    clear_columns(columns);
+    columns.name = batch.region->name();
+    columns.device_start_times = batch.intervals->start_times;
+    columns.device_end_times = batch.intervals->end_times;
+    columns.device_streams = batch.intervals->stream_ids;
+    columns.device_host_fallback = batch.intervals->host_fallback;
+    if (!append(columns.name)) return false;
+    durations.resize(columns.device_start_times.size());
+    std::transform(columns.device_end_times.begin(), columns.device_end_times.end(),
+                   columns.device_start_times.begin(), durations.begin(), std::minus<>{});
+    try {
+        commit_device_flushed(*batch.region, batch.intervals.get(), durations);
+    } catch (...) {
+        // As for host intervals: written twice rather than lost.
+    }
+    return true;
+}
+
+void Flusher::Impl::stop() {
     {
         std::lock_guard lock(mutex);
         accepting = false;
         stopping = true;
-        if (!keep_queue) queue.clear();
+        queue.clear();  // the batches are still in their regions' handed lists
         wake.notify_one();
     }
     if (thread.joinable()) thread.join();
     std::lock_guard lock(mutex);
     stopping = false;
-    g_flush_blocks.store(0, std::memory_order_relaxed);
+    watched.clear();
+    watched_set.clear();
+    wanted.store(false, std::memory_order_relaxed);
+    failed.clear();
+    g_flush_limit.store(0, std::memory_order_relaxed);
     g_device_flush_limit.store(0, std::memory_order_relaxed);
 }
 
 void Flusher::discard() noexcept {
     Impl& f = *impl_;
-    f.stop(/*keep_queue=*/false);
-    f.failed.clear();
+    f.stop();
     if (f.file) {  // the session it belonged to is gone: so is its file
         f.file.reset();
         std::error_code ignored;
@@ -258,10 +322,9 @@ void Flusher::discard() noexcept {
 }
 
 void Flusher::drain() noexcept {
-    // Failed batches are not retried here: their blocks are still in their recorders, and
-    // finalize() writes everything in memory to the rank file after this.
-    impl_->stop(/*keep_queue=*/true);
-    impl_->failed.clear();
+    // What is not on disk now is in memory (device batches in their regions' handed lists), and
+    // finalize() appends everything in memory to the rank file after this.
+    impl_->stop();
 }
 
 h5::RankFile& Flusher::Impl::open_file() {

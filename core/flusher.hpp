@@ -1,15 +1,16 @@
 #pragma once
-// The flusher (flush_to_disk = true): a background thread that appends handed-off blocks to this
-// rank's file during the run, so memory stays bounded and no recording thread waits for the
-// disk. Internal to core/.
+// The flusher (flush_to_disk = true): a background thread that writes what the recording
+// threads hold in memory to this rank's file during the run, so memory stays bounded, a killed
+// run loses little, and no recording thread waits for the disk. Internal to core/.
 //
-// A recorder hands off its full blocks once they hold the buffer limit (next_block(), once per
-// buffer_limit calls of a region on a thread): the blocks move to the recorder's `handed` list
-// and a batch naming them is queued. They stay the recorder's until they are on disk, so the
-// queries and the statistics see every interval exactly once: in a block, or, once the flusher
-// wrote it, in the region's flushed summary (both updated under the region's lock). A batch that
-// fails to write (full disk, HDF5 error) is reported and its blocks stay in memory; it is retried
-// with later batches and, at the latest, written at finalize().
+// It writes at least every flush_interval_ms, and sooner when a thread has recorded
+// buffer_limit calls of a region since its last mark (the mark wakes it). Each pass takes, per
+// region, what every thread's recorder holds that is not on disk yet (pending_of: the filled
+// prefix of the block a thread is still writing included), appends it in one go, then commits:
+// under the region's lock the intervals join the region's flushed summary and leave memory, so
+// queries and statistics see every interval exactly once. A pass that fails to write (full
+// disk, HDF5 error) is reported once and commits nothing: the next pass (at most once a second)
+// writes the same intervals again, and finalize() writes whatever is still in memory.
 
 #include <cstdint>
 #include <memory>
@@ -26,11 +27,15 @@ namespace scope_profiler::detail {
 /// The per-rank file of a session writing `file_path`: "dir/stem.rank<N>.h5" beside it.
 std::string rank_file_path(const std::string& file_path, int rank);
 
-/// Blocks a recorder holds before it hands them off; 0 when this session does not flush.
-std::uint32_t flush_blocks() noexcept;
+/// Calls of a region a thread records between two flush marks (buffer_limit); 0 when this
+/// session does not flush.
+std::size_t flush_limit() noexcept;
 
-/// Hands `recorder.full` to the flusher (recorder.mutex held by the caller).
-void hand_off(ThreadRecorder& recorder) noexcept;
+/// A thread reached a flush mark: wake the flusher (cheap when it is awake already).
+void request_flush() noexcept;
+
+/// `region` records timed calls in this session: the flusher's passes include it.
+void watch_for_flush(Region& region) noexcept;
 
 /// Resolved device intervals a region holds before it hands them off; 0 when not flushing.
 std::size_t device_flush_limit() noexcept;
@@ -44,13 +49,13 @@ public:
     static Flusher& instance();
 
     /// setup(): starts flushing for the new session (when config asks for it), writing
-    /// rank_file_path(config.file_path, job.rank) from the first hand-off on. Any previous
-    /// session's flusher is stopped first and its queued batches dropped.
+    /// rank_file_path(config.file_path, job.rank) from the first pass that finds intervals on.
+    /// Any previous session's flusher is stopped first and its file removed.
     void start(const Config& config, const Job& job);
-    /// Stops the thread and drops queued batches (their blocks are freed with their recorders).
+    /// Stops the thread and removes the session's rank file (setup() again).
     void discard() noexcept;
-    /// finalize(): writes every queued batch and retries failed ones, then stops the thread.
-    /// Blocks whose writes failed stay in their recorders' `handed` lists.
+    /// finalize(): lets a pass under way finish, then stops the thread. What is not on disk
+    /// then is in memory, and finalize() appends it.
     void drain() noexcept;
     /// After drain(): the rank file when one was opened (nullptr otherwise). open = true opens it
     /// now (throws when it cannot be created).
@@ -58,8 +63,9 @@ public:
     /// The rank file is merged (removed) or kept: forget it.
     void release_rank_file() noexcept;
 
-    void enqueue(ThreadRecorder& recorder, std::vector<Block*> blocks);
     void enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals);
+    void watch(Region& region);
+    void request() noexcept;
 
     Flusher(const Flusher&) = delete;
     Flusher& operator=(const Flusher&) = delete;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "pending.hpp"
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
 #include "stats.hpp"
@@ -21,16 +22,17 @@ std::uint64_t Region::num_calls() const {
     return calls;
 }
 
-void Region::visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit,
-                          const std::function<void()>& locked) const {
+void Region::visit_runs(const RunVisitor& visit, const std::function<void()>& locked) const {
     std::lock_guard lock(mutex_);
     if (locked) locked();
     for (const auto& recorder : recorders_) {
         std::lock_guard recorder_lock(recorder->mutex);
-        // Handed to the flusher but not on disk yet, then filled, then the one being filled.
-        for (const detail::Block* block : recorder->handed) visit(recorder->thread_index, *block);
-        for (const detail::Block* block : recorder->full) visit(recorder->thread_index, *block);
-        if (recorder->current != nullptr) visit(recorder->thread_index, *recorder->current);
+        const detail::Block* current = recorder->current;
+        const std::uint32_t size =
+            current == nullptr ? 0 : current->size.load(std::memory_order_acquire);
+        detail::for_each_run(recorder->full, recorder->flushed, current, size,
+                             [&](const std::int64_t* start, const std::int64_t* end,
+                                 std::uint32_t n) { visit(recorder->thread_index, start, end, n); });
     }
 }
 
@@ -38,10 +40,10 @@ HostIntervals Region::get_intervals() const {
     HostIntervals out;
     std::int32_t first_thread = -1;
     bool threads = false;  // more than one thread recorded
-    visit_blocks([&](std::int32_t thread, const detail::Block& block) {
-        const std::uint32_t n = block.size.load(std::memory_order_acquire);
-        out.start_times.insert(out.start_times.end(), block.start, block.start + n);
-        out.end_times.insert(out.end_times.end(), block.end, block.end + n);
+    visit_runs([&](std::int32_t thread, const std::int64_t* start, const std::int64_t* end,
+                   std::uint32_t n) {
+        out.start_times.insert(out.start_times.end(), start, start + n);
+        out.end_times.insert(out.end_times.end(), end, end + n);
         out.thread_ids.insert(out.thread_ids.end(), n, thread);
         if (first_thread < 0) first_thread = thread;
         threads = threads || thread != first_thread;
@@ -85,10 +87,9 @@ Stats Region::host_stats() const {
     // to the other under it, so each interval is counted exactly once.
     std::vector<std::int64_t> durations;
     detail::FlushedSummary flushed;
-    visit_blocks(
-        [&](std::int32_t, const detail::Block& block) {
-            const std::uint32_t n = block.size.load(std::memory_order_acquire);
-            for (std::uint32_t i = 0; i < n; ++i) durations.push_back(block.end[i] - block.start[i]);
+    visit_runs(
+        [&](std::int32_t, const std::int64_t* start, const std::int64_t* end, std::uint32_t n) {
+            for (std::uint32_t i = 0; i < n; ++i) durations.push_back(end[i] - start[i]);
         },
         [&] {
             if (flushed_) flushed = flushed_->host;
@@ -113,22 +114,43 @@ struct FlushedAccess {
         std::lock_guard lock(region.mutex_);
         return region.flushed_ ? *region.flushed_ : FlushedData{};
     }
-    static void commit(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
-                       std::span<const std::int64_t> durations) {
+    static std::vector<PendingIntervals> pending(Region& region) {
+        std::vector<PendingIntervals> out;
+        std::lock_guard lock(region.mutex_);
+        for (const auto& recorder : region.recorders_) {
+            // The owning thread takes this lock when a block fills: keep it short.
+            std::lock_guard recorder_lock(recorder->mutex);
+            PendingIntervals p;
+            p.recorder = recorder.get();
+            p.thread_index = recorder->thread_index;
+            p.flushed = recorder->flushed;
+            p.current = recorder->current;
+            p.current_size =
+                p.current == nullptr ? 0 : p.current->size.load(std::memory_order_acquire);
+            const bool nothing_new = recorder->full.empty() && p.current_size == p.flushed;
+            if (nothing_new) continue;
+            p.blocks = recorder->full;
+            out.push_back(std::move(p));
+        }
+        return out;
+    }
+    static std::vector<Block*> commit(Region& region, std::span<const PendingIntervals> pending,
+                                      std::span<const std::int64_t> durations) {
+        std::vector<Block*> done;
         std::lock_guard lock(region.mutex_);
         detail::absorb(flushed_locked(region).host, durations);
-        // The owning thread takes this lock when a block fills: keep it short. Batches are
-        // written in the order they were handed, so the batch is the list's head unless an
-        // earlier one failed.
-        std::lock_guard recorder_lock(recorder.mutex);
-        auto& handed = recorder.handed;
-        if (handed.size() >= blocks.size() && std::equal(blocks.begin(), blocks.end(), handed.begin())) {
-            handed.erase(handed.begin(), handed.begin() + static_cast<std::ptrdiff_t>(blocks.size()));
-        } else {
-            std::erase_if(handed, [&](Block* b) {
-                return std::find(blocks.begin(), blocks.end(), b) != blocks.end();
-            });
+        for (const PendingIntervals& p : pending) {
+            std::lock_guard recorder_lock(p.recorder->mutex);
+            // Only the flusher removes blocks, from the head; the owner appends at the tail. So
+            // the blocks taken are still the head, and the oldest block in memory now is the
+            // one that was current (full.front(), or still current).
+            auto& full = p.recorder->full;
+            const auto taken = static_cast<std::ptrdiff_t>(p.blocks.size());
+            done.insert(done.end(), full.begin(), full.begin() + taken);
+            full.erase(full.begin(), full.begin() + taken);
+            p.recorder->flushed = p.current_size;
         }
+        return done;
     }
     static void commit_device(Region& region, const DeviceIntervals* intervals,
                               std::span<const std::int64_t> durations) {
@@ -149,9 +171,10 @@ struct FlushedAccess {
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device) {
     FlushedAccess::absorb(region, durations, device);
 }
-void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
-                    std::span<const std::int64_t> durations) {
-    FlushedAccess::commit(region, recorder, blocks, durations);
+std::vector<PendingIntervals> pending_of(Region& region) { return FlushedAccess::pending(region); }
+std::vector<Block*> commit_flushed(Region& region, std::span<const PendingIntervals> pending,
+                                   std::span<const std::int64_t> durations) {
+    return FlushedAccess::commit(region, pending, durations);
 }
 void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
                            std::span<const std::int64_t> durations) {

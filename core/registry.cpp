@@ -123,8 +123,9 @@ ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool
     try {
         auto recorder = std::make_unique<ThreadRecorder>(&region, thread_index);
         if (timed) {
-            recorder->current = acquire_block();
-            if (recorder->current == nullptr) return nullptr;
+            Block* first = acquire_block();
+            if (first == nullptr) return nullptr;
+            recorder->begin(first);
         }
         ThreadRecorder* raw = recorder.get();
         {
@@ -132,6 +133,7 @@ ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool
             region.recorders_.push_back(std::move(recorder));
         }
         if (!listed(region)) activate(region);
+        if (timed) watch_for_flush(region);
         return raw;
     } catch (...) {  // std::bad_alloc or std::system_error from a mutex
         return nullptr;
@@ -340,26 +342,59 @@ void record_slow(Region& region, std::int64_t start, std::int64_t end,
 // ---- ThreadRecorder ----
 
 ThreadRecorder::~ThreadRecorder() {
-    for (Block* block : handed) release_block(block);
     for (Block* block : full) release_block(block);
     release_block(current);
 }
 
-Block* ThreadRecorder::next_block() noexcept {
-    Block* fresh = acquire_block();
-    if (fresh == nullptr) return nullptr;
-    try {
-        std::lock_guard lock(mutex);
-        full.push_back(current);
-        current = fresh;
-        // With flush_to_disk: the buffer limit reached, the full blocks go to the flusher.
-        const std::uint32_t limit = flush_blocks();
-        if (limit != 0 && full.size() >= limit) hand_off(*this);
-    } catch (...) {
-        release_block(fresh);
-        return nullptr;
+namespace {
+
+// The block's limit: the size at which the owner's next call takes the slow path (the block is
+// full, or that call ends a batch). next_mark >= base + the block's size, always.
+std::uint32_t limit_in(std::uint64_t base, std::uint64_t next_mark) noexcept {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(kBlockCapacity, next_mark - base));
+}
+
+}  // namespace
+
+void ThreadRecorder::begin(Block* first) noexcept {
+    current = first;
+    current_base = 0;
+    const std::size_t every = flush_limit();
+    next_mark = every == 0 ? UINT64_MAX : every - 1;  // the last call of the first batch
+    first->limit = limit_in(current_base, next_mark);
+}
+
+bool ThreadRecorder::push_at_limit(std::int64_t start, std::int64_t end) noexcept {
+    Block* block = current;
+    std::uint32_t n = block->size.load(std::memory_order_relaxed);
+    if (n == kBlockCapacity) {
+        Block* fresh = acquire_block();
+        if (fresh == nullptr) return false;  // the block stays full: the next call tries again
+        try {
+            std::lock_guard lock(mutex);
+            full.push_back(block);
+            current = fresh;
+        } catch (...) {
+            release_block(fresh);
+            return false;
+        }
+        current_base += kBlockCapacity;
+        block = fresh;
+        n = 0;
     }
-    return fresh;
+    block->start[n] = start;
+    block->end[n] = end;
+    block->size.store(n + 1, std::memory_order_release);
+    bump_calls(this);
+    if (current_base + n == next_mark) {
+        // This call ends a batch of buffer_limit: the batch goes to disk now, off this thread.
+        // (Never at or below this call: the flusher may have stopped, flush_limit() is 0 then.)
+        const std::size_t every = flush_limit();
+        next_mark = every == 0 ? UINT64_MAX : next_mark + every;
+        request_flush();
+    }
+    block->limit = limit_in(current_base, next_mark);
+    return true;
 }
 
 // ---- the public entry points that live in the registry ----

@@ -88,11 +88,6 @@ struct FlushedData {
 
 /// For the flusher: `durations` of `region` leave memory; its statistics keep covering them.
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device);
-/// For the flusher: `blocks` of `recorder` (a recorder of `region`, in its `handed` list) are on
-/// disk. Under the region's lock, their `durations` join the region's flushed host summary and
-/// the blocks leave `handed`, so readers count each interval once. The caller releases the blocks.
-void commit_flushed(Region& region, ThreadRecorder& recorder, std::span<Block* const> blocks,
-                    std::span<const std::int64_t> durations);
 /// For the flusher: the device batch `intervals` of `region` (in its handed list) is on disk.
 /// Under the region's locks, its durations join the flushed device summary and it leaves the
 /// handed list.

@@ -116,10 +116,12 @@ private:
     friend struct detail::RegionAccess;
     friend struct detail::FlushedAccess;
     Region(std::string name, std::uint64_t hash, std::uint32_t id);
-    /// Calls `visit(thread, block)` for every block of this session, under the locks, in order
-    /// per thread; `locked`, when given, first, under the region's lock.
-    void visit_blocks(const std::function<void(std::int32_t, const detail::Block&)>& visit,
-                      const std::function<void()>& locked = {}) const;
+    /// Calls `visit(thread, start, end, n)` for every run of this session's intervals still in
+    /// memory, under the locks, in order per thread; `locked`, when given, first, under the
+    /// region's lock.
+    using RunVisitor =
+        std::function<void(std::int32_t, const std::int64_t*, const std::int64_t*, std::uint32_t)>;
+    void visit_runs(const RunVisitor& visit, const std::function<void()>& locked = {}) const;
 
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
     std::uint64_t hash_;

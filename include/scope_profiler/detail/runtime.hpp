@@ -58,6 +58,10 @@ bool nvtx_prepare() noexcept;
 inline constexpr std::uint32_t kBlockCapacity = 1020;
 struct alignas(64) Block {
     std::atomic<std::uint32_t> size{0};
+    /// The size at which the owner's next call takes the slow path: kBlockCapacity (the block is
+    /// full), or less where that call is the last of a buffer_limit batch (a flush mark).
+    /// Written and read by the owning thread only; it shares the cache line of `size`.
+    std::uint32_t limit = kBlockCapacity;
     std::int64_t start[kBlockCapacity];
     std::int64_t end[kBlockCapacity];
 };
@@ -66,20 +70,30 @@ static_assert(sizeof(Block) == 16384);
 /// One thread's calls of one region in one session. Owned by the Region, so the data outlives
 /// the thread. The owning thread writes without a lock; `mutex` guards the block lists and is
 /// taken only when a block fills (once per kBlockCapacity calls), by readers and by the flusher.
+///
+/// The intervals still in memory are, oldest first: the blocks of `full`, then `current` up to
+/// its published size. The flusher writes them to disk from the oldest on, without stopping
+/// the owner: the first `flushed` intervals of the oldest block (full.front(), or current when
+/// `full` is empty) are on disk already, and a block entirely on disk leaves `full`.
 struct alignas(64) ThreadRecorder {
     Block* current = nullptr;                 // owner reads freely; changed only under mutex
     std::atomic<std::uint64_t> calls{0};      // written by the owner only
     std::int32_t thread_index = 0;
     Region* region = nullptr;
+    std::uint64_t current_base = 0;           // owner only: the call number of current->start[0]
+    std::uint64_t next_mark = UINT64_MAX;     // owner only: the call number that ends the batch
     std::mutex mutex;
-    std::vector<Block*> handed;               // handed to the flusher, not yet on disk (oldest first)
+    std::uint32_t flushed = 0;                // on disk at the head of the oldest block (mutex)
     std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
 
     ThreadRecorder(Region* owner, std::int32_t thread) : thread_index(thread), region(owner) {}
     ~ThreadRecorder();
-    /// Moves `current` to `full` and starts a new block; nullptr when memory ran out. With
-    /// flush_to_disk, hands `full` to the flusher once it holds the buffer limit.
-    Block* next_block() noexcept;
+    /// Starts recording into `first`, with the session's flush marks.
+    void begin(Block* first) noexcept;
+    /// The owner's slow path, when current->size reaches current->limit: when the block is
+    /// full, moves it to `full` and starts a new one; appends the interval; when it ends a batch
+    /// of buffer_limit calls (the session flushes), wakes the flusher. False when memory ran out.
+    bool push_at_limit(std::int64_t start, std::int64_t end) noexcept;
 };
 
 /// Scopes a thread has open, for the report at finalize(); deeper ones are counted, not named.
@@ -146,12 +160,8 @@ inline void bump_calls(ThreadRecorder* recorder) noexcept {
 /// Appends one interval to the owning thread's recorder; false when memory ran out.
 inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int64_t end) noexcept {
     Block* block = recorder->current;
-    std::uint32_t n = block->size.load(std::memory_order_relaxed);
-    if SCOPE_PROFILER_UNLIKELY(n == kBlockCapacity) {
-        block = recorder->next_block();
-        if (block == nullptr) return false;
-        n = 0;
-    }
+    const std::uint32_t n = block->size.load(std::memory_order_relaxed);
+    if SCOPE_PROFILER_UNLIKELY(n == block->limit) return recorder->push_at_limit(start, end);
     block->start[n] = start;
     block->end[n] = end;
     block->size.store(n + 1, std::memory_order_release);
