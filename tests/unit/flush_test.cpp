@@ -176,8 +176,10 @@ TEST_F(Flush, StatisticsCountEachCallOnceWhileTheFlusherMovesThem) {
         const std::uint64_t before = moving->num_calls();
         const sp::Stats stats = moving->host_stats();
         const std::uint64_t after = moving->num_calls();
+        // A call is counted in num_calls() just after its interval is published: the one call
+        // the thread is completing may be in the statistics and not yet in `after`.
         ASSERT_GE(stats.count, before);
-        ASSERT_LE(stats.count, after);
+        ASSERT_LE(stats.count, after + 1);
         seen = after;
     }
     recorder.join();
