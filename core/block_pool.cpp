@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -11,6 +12,8 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+
+#include "library_threads.hpp"
 
 namespace scope_profiler::detail {
 namespace {
@@ -88,7 +91,15 @@ struct Pool {
     void refill_loop() {
         std::unique_lock lock(mutex);
         for (;;) {
-            wake_refill.wait(lock, [this] { return ready.size() < kReadyChunks; });
+            // Once a second when idle: a program whose threads have all ended is not kept
+            // alive by this one (see library_threads.hpp).
+            if (!wake_refill.wait_for(lock, std::chrono::seconds(1),
+                                      [this] { return ready.size() < kReadyChunks; })) {
+                lock.unlock();
+                exit_if_the_program_has_ended();
+                lock.lock();
+                continue;
+            }
             lock.unlock();
             ChunkHeader* chunk = new_chunk();
             lock.lock();
@@ -105,7 +116,8 @@ struct Pool {
         if (!refill_started) {
             refill_started = true;  // also when it cannot start: then chunks are mapped inline
             try {
-                std::thread([this] { refill_loop(); }).detach();
+                // A library thread that never ends: it must not keep an ended program alive.
+                start_library_thread([this] { refill_loop(); }).detach();
             } catch (...) {
             }
         }

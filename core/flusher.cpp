@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "block_pool.hpp"
+#include "library_threads.hpp"
 #include "pending.hpp"
 #include "stats.hpp"
 
@@ -20,12 +21,15 @@ namespace scope_profiler::detail {
 namespace {
 
 std::atomic<std::size_t> g_flush_limit{0};
+std::atomic<std::int64_t> g_last_complete_pass{0};  // see last_complete_pass_began_ns()
 std::atomic<std::size_t> g_device_flush_limit{0};
 
 using Clock = std::chrono::steady_clock;
 
 // After a failed pass, the next one waits at least this long (a full disk may have room again).
 constexpr auto kRetryInterval = std::chrono::seconds(1);
+// How often an idle flusher looks whether the program's threads have all ended.
+constexpr auto kProgramCheck = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -40,6 +44,10 @@ std::string rank_file_path(const std::string& file_path, int rank) {
 std::size_t flush_limit() noexcept { return g_flush_limit.load(std::memory_order_relaxed); }
 
 void request_flush() noexcept { Flusher::instance().request(); }
+
+std::int64_t last_complete_pass_began_ns() noexcept {
+    return g_last_complete_pass.load(std::memory_order_acquire);
+}
 
 void watch_for_flush(Region& region) noexcept {
     if (flush_limit() == 0) return;
@@ -120,6 +128,7 @@ void Flusher::start(const Config& config, const Job& job) {
     f.interval = std::chrono::milliseconds(config.flush_interval_ms);
     f.accepting = flush;
     f.stopping = false;
+    g_last_complete_pass.store(0, std::memory_order_relaxed);
 }
 
 void Flusher::enqueue(Region& region, std::shared_ptr<const DeviceIntervals> intervals) {
@@ -152,7 +161,9 @@ void Flusher::request() noexcept {
 }
 
 void Flusher::Impl::ensure_thread() {
-    if (!thread.joinable()) thread = std::thread([this] { run(); });
+    if (!thread.joinable()) {
+        thread = start_library_thread([this] { run(); });
+    }
 }
 
 void Flusher::Impl::run() {
@@ -165,10 +176,13 @@ void Flusher::Impl::run() {
         const bool asked = wanted.load(std::memory_order_acquire) || !queue.empty();
         const Clock::time_point next = asked ? retry_at : std::max(due, retry_at);
         if (Clock::now() < next) {
-            if (next == never) {
-                wake.wait(lock);
-            } else {
-                wake.wait_until(lock, next);
+            // At least once a second: a program whose threads have all ended is not kept
+            // alive by this one (see library_threads.hpp).
+            if (wake.wait_until(lock, std::min(next, Clock::now() + kProgramCheck)) ==
+                std::cv_status::timeout) {
+                lock.unlock();
+                exit_if_the_program_has_ended();
+                lock.lock();
             }
             continue;
         }
@@ -185,6 +199,11 @@ void Flusher::Impl::run() {
         } catch (...) {
             // Out of memory: nothing of this pass was committed; the next one, or finalize(),
             // writes it.
+        }
+        if (ok) {
+            g_last_complete_pass.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           began.time_since_epoch()).count(),
+                                       std::memory_order_release);
         }
         due = interval == Clock::duration::zero() ? never : began + interval;
         retry_at = ok ? Clock::time_point::min() : Clock::now() + kRetryInterval;
@@ -300,7 +319,15 @@ void Flusher::Impl::stop() {
         queue.clear();  // the batches are still in their regions' handed lists
         wake.notify_one();
     }
-    if (thread.joinable()) thread.join();
+    if (thread.joinable()) {
+        // On the flusher itself: it found the program ended and called exit(), whose handler
+        // finalizes; it runs no pass after this.
+        if (thread.get_id() == std::this_thread::get_id()) {
+            thread.detach();
+        } else {
+            thread.join();
+        }
+    }
     std::lock_guard lock(mutex);
     stopping = false;
     watched.clear();

@@ -34,6 +34,10 @@ std::size_t flush_limit() noexcept;
 /// A thread reached a flush mark: wake the flusher (cheap when it is awake already).
 void request_flush() noexcept;
 
+/// When (steady_clock ns) the last pass that wrote everything it took began: every interval a
+/// thread had recorded before then is on disk. 0 before the first. For tests and diagnostics.
+std::int64_t last_complete_pass_began_ns() noexcept;
+
 /// `region` records timed calls in this session: the flusher's passes include it.
 void watch_for_flush(Region& region) noexcept;
 

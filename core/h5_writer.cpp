@@ -758,7 +758,10 @@ RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_
     impl_->what = "cannot write " + path;
     const std::string what = "cannot create " + path;
     Hid fapl = file_access(what);
-    impl_->file = SP_H5_OPEN(what, H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+    // Made under a temporary name and renamed once its groups are on disk: a process killed
+    // at any moment leaves either no rank file or one that opens.
+    const std::string creating = temporary_path(path);
+    impl_->file = SP_H5_OPEN(what, H5Fcreate(creating.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                              H5Fclose);
     try {
         impl_->lcpl = link_creation(what);
@@ -770,10 +773,11 @@ RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_
         void* handle = nullptr;
         SP_H5_CHECK(what, H5Fget_vfd_handle(impl_->file.get(), fapl.get(), &handle));
         impl_->fd = *static_cast<int*>(handle);
+        std::filesystem::rename(creating, path);
     } catch (...) {
         impl_.reset();
         std::error_code ignored;
-        std::filesystem::remove(path, ignored);
+        std::filesystem::remove(creating, ignored);
         throw;
     }
 }

@@ -28,8 +28,9 @@ h5::RegionColumns columns_in_memory(const Region& region) {
     return c;
 }
 
-h5::Metadata session_metadata(const Job& job) {
+h5::Metadata session_metadata(const Job& job, const SessionEnd& end) {
     h5::Metadata metadata = h5::collect_metadata(job.size);
+    metadata.text.emplace_back("ended_by", end.ended_by);
     for (auto& entry : device_metadata()) metadata.text.push_back(std::move(entry));
     return metadata;
 }
@@ -58,7 +59,7 @@ bool complete_rank_file(Flusher& flusher, const std::vector<const Region*>& regi
 }  // namespace
 
 bool write_session_file(const Config& config, const Job& job,
-                        const std::vector<const Region*>& regions) {
+                        const std::vector<const Region*>& regions, const SessionEnd& end) {
     Flusher& flusher = Flusher::instance();
     flusher.drain();  // every handed-off batch on disk (or back in memory, when it failed)
 
@@ -68,7 +69,7 @@ bool write_session_file(const Config& config, const Job& job,
             std::vector<h5::RegionColumns> columns;
             columns.reserve(regions.size());
             for (const Region* region : regions) columns.push_back(columns_in_memory(*region));
-            h5::write_merged(config.file_path, session_metadata(job), {{0, std::move(columns)}});
+            h5::write_merged(config.file_path, session_metadata(job, end), {{0, std::move(columns)}});
             return true;
         } catch (const std::exception& e) {
             report(e, "the recorded data stays in memory (the queries still answer)");
@@ -77,6 +78,17 @@ bool write_session_file(const Config& config, const Job& job,
     }
 
     const std::string own_file = rank_file_path(config.file_path, job.rank);
+    if (!end.collective && job.mpi) {
+        const bool complete = complete_rank_file(flusher, regions);
+        flusher.release_rank_file();
+        if (complete) {
+            std::cerr << "scope_profiler: " << end.ended_by << ": rank " << job.rank
+                      << "'s intervals are in " << own_file << "; the ranks' files are not "
+                      << "merged after a signal (other ranks may not have it); "
+                      << "`scope-profiler report` reads them\n";
+        }
+        return false;
+    }
     if (!job_can_communicate(job)) {
         complete_rank_file(flusher, regions);
         flusher.release_rank_file();
@@ -99,7 +111,7 @@ bool write_session_file(const Config& config, const Job& job,
         std::vector<std::pair<int, std::string>> files;
         for (const int rank : ready_ranks) files.emplace_back(rank, rank_file_path(config.file_path, rank));
         try {
-            h5::merge_rank_files(config.file_path, session_metadata(job), files);
+            h5::merge_rank_files(config.file_path, session_metadata(job, end), files);
             written = true;
         } catch (const std::exception& e) {
             report(e, "the rank files are kept beside it");

@@ -1,5 +1,6 @@
 #pragma once
 // The session's HDF5 file: what finalize() writes.
+#include <string>
 #include <vector>
 
 #include "job.hpp"
@@ -15,7 +16,11 @@ namespace scope_profiler::detail {
 /// single process writes the file straight from memory. Returns false, after saying why on
 /// stderr, when the merged file could not be written; recorded data stays in memory, and rank
 /// files that were not merged are kept (the message names them).
+struct SessionEnd {
+    std::string ended_by;     // the metadata key ended_by: "finalize()", "SIGTERM", ...
+    bool collective = true;   // false (a signal): under MPI this rank's file only, no merge
+};
 bool write_session_file(const Config& config, const Job& job,
-                        const std::vector<const Region*>& regions);
+                        const std::vector<const Region*>& regions, const SessionEnd& end);
 
 }  // namespace scope_profiler::detail

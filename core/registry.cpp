@@ -13,7 +13,9 @@
 #include "flusher.hpp"
 #include "h5_writer.hpp"
 #include "job.hpp"
+#include "library_threads.hpp"
 #include "output.hpp"
+#include "signals.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
 
@@ -159,8 +161,12 @@ void finalize_at_exit() {
     if (!registry.active()) return;
     std::cerr << "scope_profiler: warning: finalize() was not called; writing "
               << registry.config().file_path << " at exit\n";
-    registry.finalize(false);
+    registry.finalize(false, kEndedByExit);
 }
+
+// SIGTERM, SIGINT or SIGHUP (on the signal watcher's thread, not in a signal handler): the file
+// is finished, then the signal takes its usual course (core/signals.cpp).
+void finish_on_signal(int signo) { Registry::instance().finalize_on_signal(signo); }
 
 }  // namespace
 
@@ -176,6 +182,23 @@ void Registry::setup(const Config& config) {
     (void)at_exit_registered;
     // Collective under MPI (every rank calls setup()): rank, size and the clock offset to rank 0.
     const Job job = join_job();
+    setup_locked(config, job);
+    // The thread that sets up is the program's too (main(), usually, which may pthread_exit()).
+    if (config.profiling_activated) watch_for_last_program_thread();
+    // Outside the registry's lock: stopping the watcher waits for it, and it may be finalizing.
+    if (config.profiling_activated && config.finalize_on_signal) {
+        try {
+            watch_termination_signals(finish_on_signal);
+        } catch (const std::exception& e) {
+            std::cerr << "scope_profiler: warning: " << e.what()
+                      << "; SIGTERM, SIGINT and SIGHUP will end the run without its file\n";
+        }
+    } else {
+        stop_watching_termination_signals();
+    }
+}
+
+void Registry::setup_locked(const Config& config, const Job& job) {
     std::lock_guard lock(mutex_);
     next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
@@ -243,17 +266,34 @@ void Registry::report_open_scopes() const {
     }
 }
 
-void Registry::finalize(bool verbose) {
+void Registry::finalize(bool verbose, std::string_view ended_by) {
+    if (finalize_locked(verbose, ended_by, /*collective=*/true, /*quiet_when_done=*/false))
+        stop_watching_termination_signals();  // outside the lock: the watcher may be waiting for it
+}
+
+void Registry::finalize_on_signal(int signo) {
+    const std::string name = signal_name(signo);
+    // Under MPI the other ranks may not have the signal (or may be gone): no collective call.
+    finalize_locked(/*verbose=*/true, name, /*collective=*/false, /*quiet_when_done=*/true);
+}
+
+bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool collective,
+                               bool quiet_when_done) {
     std::lock_guard lock(mutex_);
+    if (quiet_when_done && (!set_up_ || finalized_)) return false;
     if (!set_up_) {
         std::cerr << "scope_profiler: finalize() called before setup(): nothing was profiled "
                      "(call ProfileManager::setup() first)\n";
-        return;
+        return false;
     }
     if (finalized_) {
         std::cerr << "scope_profiler: finalize() called again: this session was finalized "
                      "already (call ProfileManager::setup() to start a new one)\n";
-        return;
+        return false;
+    }
+    if (!collective) {
+        std::cerr << "scope_profiler: " << ended_by << ": writing " << config_.file_path
+                  << " before the signal takes its course\n";
     }
     // From here on, scopes record nothing: those still open are dropped at their exit.
     next_state(Mode::off);
@@ -277,9 +317,10 @@ void Registry::finalize(bool verbose) {
     }
     if (verbose) TextSummaryWriter(std::cout).write(summaries);
     if (config_.profiling_activated) {
-        write_session_file(config_, job_,
-                           std::vector<const Region*>(listed_.begin(), listed_.end()));
+        write_session_file(config_, job_, std::vector<const Region*>(listed_.begin(), listed_.end()),
+                           {.ended_by = std::string(ended_by), .collective = collective});
     }
+    return true;
 }
 
 // ---- the slow paths of the hot path (declared in detail/runtime.hpp) ----
@@ -290,6 +331,7 @@ void register_thread() noexcept {
     try {
         thread_local ThreadGuard guard;
         cache.registered = true;
+        watch_for_last_program_thread();
     } catch (...) {
         // Out of memory: the thread records anyway, but finalize() cannot name its open scopes.
     }

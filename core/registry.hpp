@@ -17,6 +17,10 @@
 
 namespace scope_profiler::detail {
 
+/// The metadata key `ended_by`: how the session ended (a signal's name otherwise).
+inline constexpr std::string_view kEndedByFinalize = "finalize()";
+inline constexpr std::string_view kEndedByExit = "exit without finalize()";
+
 class Registry {
 public:
     /// The process-wide registry. Never destroyed: threads may record until the very end.
@@ -38,7 +42,11 @@ public:
     ThreadRecorder* attach(Region& region, std::int32_t thread_index, bool timed) noexcept;
 
     void setup(const Config& config);
-    void finalize(bool verbose);
+    /// Ends the session and writes its file; `ended_by` goes to the file's metadata.
+    void finalize(bool verbose, std::string_view ended_by = kEndedByFinalize);
+    /// finalize() for a termination signal (on the signal watcher's thread): no collective call
+    /// under MPI (this rank's file is completed and kept); nothing when no session is active.
+    void finalize_on_signal(int signo);
     Config config() const;
     bool active() const;
     RegionList regions() const;
@@ -52,6 +60,10 @@ private:
     Region* find_in(const Table& table, std::string_view name, std::uint64_t hash) const noexcept;
     void insert(Table& table, Region* region) noexcept;
     void report_open_scopes() const;
+    void setup_locked(const Config& config, const Job& job);
+    /// True when it ended the session.
+    bool finalize_locked(bool verbose, std::string_view ended_by, bool collective,
+                         bool quiet_when_done);
 
     mutable std::mutex mutex_;  // guards everything below that is not atomic
     std::atomic<Table*> table_{nullptr};

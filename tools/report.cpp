@@ -517,7 +517,11 @@ void print_table(std::ostream& out, const std::vector<FileReport>& files, bool p
         const std::string scope = file.num_ranks == 1 ? "" :
             file.ranks.size() == static_cast<std::size_t>(file.num_ranks) ? " (all " + std::to_string(file.num_ranks) + " ranks)"
                                                                         : " (ranks " + ranks + ")";
-        print_scope(out, "== " + file.path + scope, file.regions);
+        // A run that did not end with finalize() says how it ended (a signal, or exit).
+        std::string ending;
+        for (const auto& [key, value] : file.metadata)
+            if (key == "ended_by" && value != "finalize()") ending = " [ended by " + value + "]";
+        print_scope(out, "== " + file.path + scope + ending, file.regions);
         if (per_rank && file.num_ranks > 1) {
             for (const auto& rank : file.ranks) {
                 out << '\n';

@@ -1,0 +1,369 @@
+// Nothing lost however a run ends: exit without finalize() (200 runs while other processes load
+// both cores), SIGTERM/SIGINT/SIGHUP (the file is finished, then the signal takes its usual
+// course), and SIGKILL (the rank file holds what the flusher's passes took: time-bounded loss).
+// The runs are real processes: tests/unit/ending_child.cpp.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ending_shared.hpp"
+#include "flusher.hpp"
+#include "h5_read.hpp"
+#include "scratch_dir.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using scope_profiler::detail::rank_file_path;
+using Clock = std::chrono::steady_clock;
+/// A running ending_child, its stdout readable through a pipe.
+class Child {
+public:
+    Child(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+        std::vector<std::string> argv_s{ENDING_CHILD};
+        argv_s.insert(argv_s.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& a : argv_s) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::vector<std::string> env_s(env);
+        for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);  // ours first win
+        std::vector<char*> envp;
+        for (auto& e : env_s) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+        const int error = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&actions);
+        ::close(out[1]);
+        out_ = out[0];
+        if (error != 0) throw std::runtime_error("posix_spawn failed");
+    }
+    ~Child() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(out_);
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+
+    /// The next line the child printed ("" at end of output).
+    std::string line() {
+        std::string s;
+        char c = 0;
+        while (::read(out_, &c, 1) == 1 && c != '\n') s += c;
+        return s;
+    }
+    void signal(int signo) const { ::kill(pid_, signo); }
+    /// Waits (up to 2 minutes) for the child to end; its wait status. A child that does not
+    /// end is killed, and the status says SIGKILL.
+    int wait() {
+        int status = 0;
+        const auto deadline = Clock::now() + std::chrono::minutes(2);
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (Clock::now() > deadline) {
+                ADD_FAILURE() << "the child did not end in 2 minutes";
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        pid_ = -1;
+        return status;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+};
+
+/// Processes that keep both cores busy while a test runs.
+class Load {
+public:
+    explicit Load(int processes) {
+        for (int i = 0; i < processes; ++i) {
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                for (std::atomic<unsigned long> n{0};; n.fetch_add(1, std::memory_order_relaxed)) {
+                }
+            }
+            pids_.push_back(pid);
+        }
+    }
+    ~Load() {
+        for (const pid_t pid : pids_) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+
+private:
+    std::vector<pid_t> pids_;
+};
+
+/// The `ended_by` metadata of a merged file.
+std::string ended_by(const std::string& path) {
+    h5_read::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    h5_read::Id metadata(H5Gopen2(file, "metadata", H5P_DEFAULT), H5Gclose);
+    return h5_read::read_string_attribute(metadata, "ended_by");
+}
+
+std::map<std::int32_t, std::vector<std::int64_t>> starts_per_thread(const h5_read::RegionColumns& c) {
+    std::map<std::int32_t, std::vector<std::int64_t>> per_thread;
+    for (std::size_t i = 0; i < c.start_times.size(); ++i)
+        per_thread[c.thread_ids.at(i)].push_back(c.start_times[i]);
+    return per_thread;
+}
+
+/// A file both this process and a "record" child map.
+class SharedFile {
+public:
+    explicit SharedFile(const std::string& path) : path_(path) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || ::ftruncate(fd, sizeof(ending::Shared)) != 0) throw std::runtime_error("shared");
+        void* at = ::mmap(nullptr, sizeof(ending::Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        ::close(fd);
+        if (at == MAP_FAILED) throw std::runtime_error("mmap");
+        shared_ = static_cast<ending::Shared*>(at);
+    }
+    ~SharedFile() { ::munmap(shared_, sizeof(ending::Shared)); }
+    ending::Shared& operator*() const { return *shared_; }
+    ending::Shared* operator->() const { return shared_; }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    ending::Shared* shared_ = nullptr;
+};
+
+/// Waits up to 60 s for `done`; false on time-out.
+template <class Done>
+bool wait_until(Done done) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (!done()) {
+        if (Clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
+}
+
+class Ending : public ScratchDir {};
+
+// ---- exit without finalize() ----
+
+TEST_F(Ending, ExitWithoutFinalizeWritesTheCompleteFileEveryTimeUnderLoad) {
+    // 7 flushes of 1020 and one call in memory at the end; the flusher may be writing at exit.
+    constexpr std::uint64_t kCalls = 7 * 1020 + 1;
+    const std::array<const char*, 3> modes = {"exit", "return", "last-thread"};
+    Load load(2);
+    for (int run = 0; run < ENDING_EXIT_RUNS; ++run) {
+        const char* mode = modes[run % modes.size()];
+        const std::string path = file("run" + std::to_string(run) + ".h5");
+        Child child({mode, path, std::to_string(kCalls)});
+        const int status = child.wait();
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << mode << " run " << run;
+        const auto layout = h5_read::read_layout(path);
+        ASSERT_EQ(layout.at(0).at("unfinished").start_times.size(), kCalls) << mode << " run " << run;
+        ASSERT_EQ(ended_by(path), "exit without finalize()");
+        ASSERT_FALSE(fs::exists(rank_file_path(path, 0))) << "merged, so removed";
+        fs::remove(path);
+    }
+}
+
+// ---- termination signals ----
+
+TEST_F(Ending, ATerminationSignalFinishesTheFileThenEndsTheProcessByThatSignal) {
+    for (const auto& [signo, name] : {std::pair{SIGTERM, "SIGTERM"}, std::pair{SIGINT, "SIGINT"},
+                                      std::pair{SIGHUP, "SIGHUP"}}) {
+        const std::string path = file(std::string(name) + ".h5");
+        // 250,000 calls: flushed in part (buffer_limit 100,000), the rest in memory.
+        Child child({"signal", path, "250000"});
+        ASSERT_EQ(child.line(), "ready");
+        child.signal(signo);
+        const int status = child.wait();
+        ASSERT_TRUE(WIFSIGNALED(status)) << name << ": status " << status;
+        EXPECT_EQ(WTERMSIG(status), signo) << name;
+        EXPECT_EQ(h5_read::read_layout(path).at(0).at("before").start_times.size(), 250000u)
+            << name;
+        EXPECT_EQ(ended_by(path), name);
+        EXPECT_FALSE(fs::exists(rank_file_path(path, 0))) << name;
+    }
+}
+
+TEST_F(Ending, TheProgramsOwnHandlerRunsAfterTheFileIsFinished) {
+    const std::string path = file("own.h5");
+    Child child({"signal", path, "5000", "own-handler"});
+    ASSERT_EQ(child.line(), "ready");
+    child.signal(SIGTERM);
+    std::string line;  // the summary comes first
+    while ((line = child.line()) != "own handler ran" && !line.empty()) {
+    }
+    EXPECT_EQ(line, "own handler ran");
+    const int status = child.wait();
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 7);  // what the program's handler chose
+    EXPECT_EQ(h5_read::read_layout(path).at(0).at("before").start_times.size(), 5000u);
+    EXPECT_EQ(ended_by(path), "SIGTERM");
+}
+
+TEST_F(Ending, AnIgnoredSignalStaysIgnored) {
+    const std::string path = file("nohup.h5");
+    Child child({"signal", path, "5000", "ignore-hup"});
+    ASSERT_EQ(child.line(), "ready");
+    // Had the library taken SIGHUP over, it would finish on SIGHUP and SIGTERM would then end
+    // the process at once, as a second signal.
+    child.signal(SIGHUP);
+    child.signal(SIGTERM);
+    const int status = child.wait();
+    ASSERT_TRUE(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGTERM);
+    EXPECT_EQ(ended_by(path), "SIGTERM");
+    EXPECT_EQ(h5_read::read_layout(path).at(0).at("before").start_times.size(), 5000u);
+}
+
+TEST_F(Ending, FinalizeOnSignalOffLeavesTheSignalAlone) {
+    const std::string path = file("off.h5");
+    Child child({"signal", path, "5000"}, {"SCOPE_PROFILER_FINALIZE_ON_SIGNAL=0"});
+    ASSERT_EQ(child.line(), "ready");
+    child.signal(SIGTERM);
+    const int status = child.wait();
+    ASSERT_TRUE(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGTERM);
+    EXPECT_FALSE(fs::exists(path));
+}
+
+// ---- SIGKILL: what the flusher's passes took is on disk ----
+
+/// Starts a "record" child, waits until a complete flush pass began after every thread had
+/// completed `at_least` calls (the counts then: c0), SIGKILLs it, and returns c0 per thread.
+std::vector<std::uint64_t> kill_after_a_pass(Child& child, const SharedFile& shared, int threads,
+                                             std::uint64_t at_least) {
+    EXPECT_EQ(child.line(), "ready");
+    EXPECT_TRUE(wait_until([&] {
+        for (int t = 0; t < threads; ++t)
+            if (shared->calls[t].load(std::memory_order_acquire) < at_least) return false;
+        return true;
+    }));
+    std::vector<std::uint64_t> c0(threads);
+    for (int t = 0; t < threads; ++t) c0[t] = shared->calls[t].load(std::memory_order_acquire);
+    const std::int64_t t0 = now_ns();
+    EXPECT_TRUE(wait_until([&] { return shared->pass_began_ns.load(std::memory_order_acquire) > t0; }))
+        << "no flush pass began in 60 s";
+    child.signal(SIGKILL);
+    const int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    return c0;
+}
+
+TEST_F(Ending, ARegionCalledAFewTimesIsOnDiskAfterTheNextTimedFlush) {
+    const std::string path = file("few.h5");
+    SharedFile shared(file("shared"));
+    Child child({"record", path, shared.path(), "1", "5"}, {"SCOPE_PROFILER_FLUSH_INTERVAL_MS=100"});
+    kill_after_a_pass(child, shared, 1, 5);
+    const auto layout = h5_read::read_layout(rank_file_path(path, 0));
+    EXPECT_EQ(layout.at(0).at("work").start_times.size(), 5u) << "every call, with buffer_limit far away";
+}
+
+TEST_F(Ending, FourThreadsRecordingLoseAtMostWhatTheyRecordedSinceTheLastPass) {
+    const std::string path = file("four.h5");
+    SharedFile shared(file("shared"));
+    Child child({"record", path, shared.path(), "4", "0"}, {"SCOPE_PROFILER_FLUSH_INTERVAL_MS=50"});
+    const std::vector<std::uint64_t> c0 = kill_after_a_pass(child, shared, 4, 20000);
+    const auto layout = h5_read::read_layout(rank_file_path(path, 0));
+    const auto per_thread = starts_per_thread(layout.at(0).at("work"));
+    ASSERT_EQ(per_thread.size(), 4u);
+    // The file's thread indexes are the profiler's (in order of first call), not the child's
+    // numbering: compare sorted counts. Every call completed before the pass began is on disk.
+    std::vector<std::uint64_t> on_disk;
+    for (const auto& [thread, starts] : per_thread) {
+        on_disk.push_back(starts.size());
+        EXPECT_TRUE(std::is_sorted(starts.begin(), starts.end())) << "thread " << thread;
+    }
+    std::vector<std::uint64_t> before = c0;
+    std::sort(before.begin(), before.end());
+    std::sort(on_disk.begin(), on_disk.end());
+    for (std::size_t i = 0; i < before.size(); ++i) EXPECT_GE(on_disk[i], before[i]);
+}
+
+TEST_F(Ending, BufferLimitBelowABlockFlushesEachBatch) {
+    // Python semantics: buffer_limit = 100 and 1000 calls means ten flushes, no timer needed.
+    const std::string path = file("hundred.h5");
+    SharedFile shared(file("shared"));
+    Child child({"record", path, shared.path(), "1", "1000"},
+                {"SCOPE_PROFILER_BUFFER_LIMIT=100", "SCOPE_PROFILER_FLUSH_INTERVAL_MS=0"});
+    ASSERT_EQ(child.line(), "ready");
+    ASSERT_TRUE(wait_until([&] {
+        // in_memory as measured after the 1000th call (the pair is written with after last)
+        if (shared->in_memory_after.load(std::memory_order_acquire) != 1000) return false;
+        const std::uint64_t in_memory = shared->in_memory.load(std::memory_order_acquire);
+        return shared->in_memory_after.load(std::memory_order_acquire) == 1000 && in_memory == 0;
+    })) << "the 10th batch never left memory";
+    child.signal(SIGKILL);
+    child.wait();
+    EXPECT_EQ(h5_read::read_layout(rank_file_path(path, 0)).at(0).at("work").start_times.size(),
+              1000u);
+}
+
+TEST_F(Ending, ASigkillAtAnyMomentLeavesAReadableRankFileWithoutDuplicates) {
+    // Flush-heavy: a pass at least every millisecond and a mark every 50 calls, on 2 threads.
+    std::mt19937 random(20261206);
+    std::uniform_int_distribution<int> after_ms(0, 150);
+    int with_intervals = 0;
+    for (int run = 0; run < ENDING_KILL_RUNS; ++run) {
+        const std::string path = file("kill" + std::to_string(run) + ".h5");
+        SharedFile shared(file("shared" + std::to_string(run)));
+        Child child({"record", path, shared.path(), "2", "0"},
+                    {"SCOPE_PROFILER_BUFFER_LIMIT=50", "SCOPE_PROFILER_FLUSH_INTERVAL_MS=1"});
+        ASSERT_EQ(child.line(), "ready");
+        std::this_thread::sleep_for(std::chrono::milliseconds(after_ms(random)));
+        child.signal(SIGKILL);
+        child.wait();
+        std::array<std::uint64_t, 2> recorded{shared->calls[0].load(), shared->calls[1].load()};
+        const std::string rank_file = rank_file_path(path, 0);
+        if (!fs::exists(rank_file)) continue;  // killed before the first pass created it
+        const auto layout = h5_read::read_layout(rank_file);  // opens, every dataset reads
+        const auto& regions = layout.at(0);
+        if (regions.count("work") == 0) continue;
+        ++with_intervals;
+        const auto& work = regions.at("work");
+        ASSERT_EQ(work.end_times.size(), work.start_times.size());
+        for (const auto& [thread, starts] : starts_per_thread(work)) {
+            ASSERT_TRUE(std::adjacent_find(starts.begin(), starts.end(), std::greater_equal<>{}) ==
+                        starts.end())
+                << "run " << run << ": thread " << thread << "'s start times repeat or go back";
+        }
+        // No more than was recorded (each thread may have one call published, not yet counted).
+        ASSERT_LE(work.start_times.size(), recorded[0] + recorded[1] + 2) << "run " << run;
+    }
+    EXPECT_GT(with_intervals, ENDING_KILL_RUNS / 2) << "most runs should be killed mid-flush";
+}
+
+}  // namespace
