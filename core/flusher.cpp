@@ -28,8 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 // After a failed pass, the next one waits at least this long (a full disk may have room again).
 constexpr auto kRetryInterval = std::chrono::seconds(1);
-// How often an idle flusher looks whether the program's threads have all ended.
-constexpr auto kProgramCheck = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -176,13 +174,10 @@ void Flusher::Impl::run() {
         const bool asked = wanted.load(std::memory_order_acquire) || !queue.empty();
         const Clock::time_point next = asked ? retry_at : std::max(due, retry_at);
         if (Clock::now() < next) {
-            // At least once a second: a program whose threads have all ended is not kept
-            // alive by this one (see library_threads.hpp).
-            if (wake.wait_until(lock, std::min(next, Clock::now() + kProgramCheck)) ==
-                std::cv_status::timeout) {
-                lock.unlock();
-                exit_if_the_program_has_ended();
-                lock.lock();
+            if (next == never) {
+                wake.wait(lock);
+            } else {
+                wake.wait_until(lock, next);
             }
             continue;
         }
@@ -319,15 +314,7 @@ void Flusher::Impl::stop() {
         queue.clear();  // the batches are still in their regions' handed lists
         wake.notify_one();
     }
-    if (thread.joinable()) {
-        // On the flusher itself: it found the program ended and called exit(), whose handler
-        // finalizes; it runs no pass after this.
-        if (thread.get_id() == std::this_thread::get_id()) {
-            thread.detach();
-        } else {
-            thread.join();
-        }
-    }
+    if (thread.joinable()) thread.join();
     std::lock_guard lock(mutex);
     stopping = false;
     watched.clear();

@@ -1,7 +1,8 @@
 #pragma once
-// The library's own threads (the flusher, the signal watcher) must not keep a process alive
-// that the program has left: POSIX ends a process when its last thread ends, "as if exit(0)"
-// was called, and a program whose main() calls pthread_exit() relies on it. Internal to core/.
+// The library's own threads (the flusher, the signal watcher, the block pool's refill thread)
+// must not keep a process alive that the program has left: POSIX ends a process when its last
+// thread ends, "as if exit(0)" was called, and a program whose main() calls pthread_exit()
+// relies on it. Internal to core/.
 
 #include <thread>
 #include <utility>
@@ -37,7 +38,9 @@ std::thread start_library_thread(Body body) {
 /// program's last thread, the process exits with status 0 as POSIX would have had it.
 void watch_for_last_program_thread() noexcept;
 
-/// On a library thread, now and then: when no thread of the program is left (two of them
+/// On a library thread that never waits for the registry (the signal watcher, the refill
+/// thread; not the flusher, which finalize() joins while holding the registry's lock), now and
+/// then: when no thread of the program is left (two of them
 /// ended at the same moment, or the last never recorded), exit(0) for it. Only one thread ever
 /// calls that exit(): on the others this returns, and they go on until exit() stops them.
 void exit_if_the_program_has_ended() noexcept;

@@ -128,6 +128,13 @@ void watch_loop() {
     ::raise(signo);  // pending until unblocked
     ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
     // Still here: the program's own handler returned, and the program goes on (unprofiled).
+    // Nobody will join this thread now: it leaves on its own.
+    std::lock_guard lock(g_mutex);
+    if (g_watcher != nullptr && g_watcher->get_id() == std::this_thread::get_id()) {
+        g_watcher->detach();
+        delete g_watcher;
+        g_watcher = nullptr;
+    }
 }
 
 // Joins a watcher that was taken out of g_watcher (never under g_mutex: the watcher takes it).

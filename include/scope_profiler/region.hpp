@@ -126,7 +126,7 @@ private:
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
     std::uint64_t hash_;
     std::string name_;
-    mutable std::mutex mutex_;  // guards recorders_
+    mutable std::mutex mutex_;  // guards recorders_ and flushed_
     std::vector<std::unique_ptr<detail::ThreadRecorder>> recorders_;  // current session, one per thread
     std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
     std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)

@@ -48,12 +48,13 @@ void say_ready() {
     [[maybe_unused]] const ssize_t n = ::write(STDOUT_FILENO, line, sizeof line - 1);
 }
 
-volatile std::sig_atomic_t g_own_handler_ran = 0;
-extern "C" void own_handler(int) { g_own_handler_ran = 1; }
+std::atomic<int> g_own_handler_ran{0};  // lock-free: async-signal-safe, and the handler may
+                                        // run on another thread than the one that reads it
+extern "C" void own_handler(int) { g_own_handler_ran.store(1); }
 
 int wait_for_signal(bool own_handler) {
     for (;;) {
-        if (own_handler && g_own_handler_ran) {
+        if (own_handler && g_own_handler_ran.load() != 0) {
             std::printf("own handler ran\n");
             std::exit(7);
         }

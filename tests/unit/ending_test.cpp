@@ -53,7 +53,20 @@ public:
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-        const int error = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+        // The child starts with the default dispositions and no signal blocked, whatever this
+        // process inherited (a shell's background job ignores SIGINT, for one).
+        posix_spawnattr_t attributes;
+        posix_spawnattr_init(&attributes);
+        sigset_t all;
+        sigset_t none;
+        ::sigfillset(&all);
+        ::sigemptyset(&none);
+        posix_spawnattr_setsigdefault(&attributes, &all);
+        posix_spawnattr_setsigmask(&attributes, &none);
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        const int error =
+            ::posix_spawn(&pid_, argv[0], &actions, &attributes, argv.data(), envp.data());
+        posix_spawnattr_destroy(&attributes);
         posix_spawn_file_actions_destroy(&actions);
         ::close(out[1]);
         out_ = out[0];
@@ -77,14 +90,14 @@ public:
         return s;
     }
     void signal(int signo) const { ::kill(pid_, signo); }
-    /// Waits (up to 2 minutes) for the child to end; its wait status. A child that does not
+    /// Waits (up to 30 s) for the child to end; its wait status. A child that does not
     /// end is killed, and the status says SIGKILL.
     int wait() {
         int status = 0;
-        const auto deadline = Clock::now() + std::chrono::minutes(2);
+        const auto deadline = Clock::now() + std::chrono::seconds(30);
         while (::waitpid(pid_, &status, WNOHANG) == 0) {
             if (Clock::now() > deadline) {
-                ADD_FAILURE() << "the child did not end in 2 minutes";
+                ADD_FAILURE() << "the child did not end in 30 s";
                 ::kill(pid_, SIGKILL);
                 ::waitpid(pid_, &status, 0);
                 break;
@@ -177,12 +190,19 @@ std::int64_t now_ns() {
 
 class Ending : public ScratchDir {};
 
+// ThreadSanitizer queues asynchronous signals until the receiving thread passes one of its
+// interceptors, and a signal sent to the child sometimes never reached its handler there: the
+// signal tests skip in the TSan build (tests/CMakeLists.txt).
+#define SKIP_WITHOUT_SIGNAL_DELIVERY()                                                    \
+    if (!ENDING_SIGNALS) GTEST_SKIP() << "ThreadSanitizer build: signals are delivered late"
+
 // ---- exit without finalize() ----
 
 TEST_F(Ending, ExitWithoutFinalizeWritesTheCompleteFileEveryTimeUnderLoad) {
     // 7 flushes of 1020 and one call in memory at the end; the flusher may be writing at exit.
     constexpr std::uint64_t kCalls = 7 * 1020 + 1;
-    const std::array<const char*, 3> modes = {"exit", "return", "last-thread"};
+    std::vector<const char*> modes = {"exit", "return"};
+    if (ENDING_LAST_THREAD) modes.push_back("last-thread");  // not under TSan: see CMakeLists
     Load load(2);
     for (int run = 0; run < ENDING_EXIT_RUNS; ++run) {
         const char* mode = modes[run % modes.size()];
@@ -201,6 +221,7 @@ TEST_F(Ending, ExitWithoutFinalizeWritesTheCompleteFileEveryTimeUnderLoad) {
 // ---- termination signals ----
 
 TEST_F(Ending, ATerminationSignalFinishesTheFileThenEndsTheProcessByThatSignal) {
+    SKIP_WITHOUT_SIGNAL_DELIVERY();
     for (const auto& [signo, name] : {std::pair{SIGTERM, "SIGTERM"}, std::pair{SIGINT, "SIGINT"},
                                       std::pair{SIGHUP, "SIGHUP"}}) {
         const std::string path = file(std::string(name) + ".h5");
@@ -219,6 +240,7 @@ TEST_F(Ending, ATerminationSignalFinishesTheFileThenEndsTheProcessByThatSignal) 
 }
 
 TEST_F(Ending, TheProgramsOwnHandlerRunsAfterTheFileIsFinished) {
+    SKIP_WITHOUT_SIGNAL_DELIVERY();
     const std::string path = file("own.h5");
     Child child({"signal", path, "5000", "own-handler"});
     ASSERT_EQ(child.line(), "ready");
@@ -235,6 +257,7 @@ TEST_F(Ending, TheProgramsOwnHandlerRunsAfterTheFileIsFinished) {
 }
 
 TEST_F(Ending, AnIgnoredSignalStaysIgnored) {
+    SKIP_WITHOUT_SIGNAL_DELIVERY();
     const std::string path = file("nohup.h5");
     Child child({"signal", path, "5000", "ignore-hup"});
     ASSERT_EQ(child.line(), "ready");
@@ -250,6 +273,7 @@ TEST_F(Ending, AnIgnoredSignalStaysIgnored) {
 }
 
 TEST_F(Ending, FinalizeOnSignalOffLeavesTheSignalAlone) {
+    SKIP_WITHOUT_SIGNAL_DELIVERY();
     const std::string path = file("off.h5");
     Child child({"signal", path, "5000"}, {"SCOPE_PROFILER_FINALIZE_ON_SIGNAL=0"});
     ASSERT_EQ(child.line(), "ready");
