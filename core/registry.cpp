@@ -292,7 +292,8 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
         return false;
     }
     if (!collective) {
-        std::cerr << "scope_profiler: " << ended_by << ": writing " << config_.file_path
+        std::cerr << "scope_profiler: " << ended_by << ": writing "
+                  << (job_.mpi ? rank_file_path(config_.file_path, job_.rank) : config_.file_path)
                   << " before the signal takes its course\n";
     }
     // From here on, scopes record nothing: those still open are dropped at their exit.

@@ -10,7 +10,8 @@ namespace scope_profiler {
 /**
  * @brief What the profiler records and where it writes, chosen once at ProfileManager::setup().
  *
- * The fields and their defaults are those of the Python scope-profiler, plus `use_nvtx`.
+ * The fields and their defaults are those of the Python scope-profiler, plus `use_nvtx`,
+ * `flush_interval_ms` and `finalize_on_signal`.
  * Designated initializers keep call sites readable:
  * \code
  * sp::ProfileManager::setup({.time_trace = true, .flush_to_disk = false});
@@ -21,9 +22,11 @@ struct Config {
     bool profiling_activated = true;
     /// Record a start/end timestamp pair per call. `false` counts calls only.
     bool time_trace = true;
-    /// Hand full buffers off to this rank's HDF5 file during the run (see docs/configuration.md).
+    /// Write what the threads record to this rank's HDF5 file during the run, from a background
+    /// thread (see docs/configuration.md). `false`: everything stays in memory until finalize().
     bool flush_to_disk = true;
-    /// Calls a region buffers in memory, per thread, before they are handed off to disk.
+    /// With `flush_to_disk`: each time a thread has recorded this many calls of a region, they
+    /// go to disk (the Python library's meaning).
     std::size_t buffer_limit = 100000;
     /// The merged HDF5 file written by ProfileManager::finalize().
     std::string file_path = "profiling_data.h5";

@@ -83,7 +83,9 @@ public:
      *
      * Handles, wrappers and cached call sites made before keep working and feed the new session.
      * Call it while no other thread is inside a region. Until the first setup() every region is
-     * a no-op.
+     * a no-op. With `config.finalize_on_signal` it installs handlers for SIGTERM, SIGINT and
+     * SIGHUP that finish the file before the signal takes its usual course (the program's own
+     * handler, installed before setup(), runs after); finalize() puts the previous ones back.
      * @throws std::invalid_argument when `config` is unusable (see Config::validate()).
      */
     static void setup(const Config& config = {});
@@ -175,6 +177,8 @@ public:
      *
      * Recorded data stays queryable until the next setup(); scopes entered afterwards record
      * nothing. Calling it before setup() or a second time prints a message and does nothing.
+     * A program that never calls it still gets its file: at exit (also when its last thread
+     * ends), or on SIGTERM, SIGINT and SIGHUP (see docs/configuration.md, "How a run ends").
      */
     static void finalize(bool verbose = true);
 };

@@ -6,9 +6,15 @@
 
 #include <scope_profiler/scope_profiler.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "../unit/h5_read.hpp"
 #include "flusher.hpp"
@@ -106,6 +112,41 @@ TEST(Mpi, AFlushOffJobStillWritesOneFileThroughTheRankFiles) {
             EXPECT_EQ(layout.at(r).at("step").start_times.size(), static_cast<std::size_t>(r) + 1);
         fs::remove_all(dir);
     }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+std::atomic<int> g_terminated{0};
+extern "C" void note_sigterm(int) { g_terminated.store(1); }
+
+TEST(Mpi, ASignalMakesEachRankKeepItsOwnCompleteFileWithoutACollectiveCall) {
+    // A batch system's SIGTERM reaches every rank. The program's own handler (installed before
+    // setup(), so the library chains to it) returns, so the ranks live on to check the files.
+    const int rank = rank_of();
+    const std::string dir = job_directory("signal");
+    const std::string file = dir + "/signal.h5";
+    struct sigaction own{};
+    struct sigaction before{};
+    own.sa_handler = note_sigterm;
+    ::sigemptyset(&own.sa_mask);
+    ::sigaction(SIGTERM, &own, &before);
+    sp::ProfileManager::setup({.buffer_limit = kBlock, .file_path = file});
+    const std::size_t calls = 3 * kBlock + 10 + static_cast<std::size_t>(rank);  // flushed, and not
+    for (std::size_t i = 0; i < calls; ++i) auto r = sp::ProfileManager::profile_region("work");
+    ::kill(::getpid(), SIGTERM);
+    // The program's handler runs after the library finished this rank's file.
+    while (g_terminated.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_FALSE(sp::ProfileManager::is_active());
+    MPI_Barrier(MPI_COMM_WORLD);  // every rank's file is complete
+    if (rank == 0) {
+        EXPECT_FALSE(fs::exists(file)) << "no merge after a signal";
+        for (int r = 0; r < size_of(); ++r) {
+            const auto layout = h5_read::read_layout(sp::detail::rank_file_path(file, r));
+            EXPECT_EQ(layout.at(r).at("work").start_times.size(), 3 * kBlock + 10 + r) << "rank " << r;
+        }
+        fs::remove_all(dir);
+    }
+    ::sigaction(SIGTERM, &before, nullptr);
+    g_terminated.store(0);
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
