@@ -110,10 +110,6 @@ struct FlushedAccess {
         FlushedData& flushed = flushed_locked(region);
         detail::absorb(device ? flushed.device : flushed.host, durations);
     }
-    static FlushedData copy(const Region& region) {
-        std::lock_guard lock(region.mutex_);
-        return region.flushed_ ? *region.flushed_ : FlushedData{};
-    }
     static std::vector<PendingIntervals> pending(Region& region) {
         std::vector<PendingIntervals> out;
         std::lock_guard lock(region.mutex_);
@@ -180,7 +176,6 @@ void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
                            std::span<const std::int64_t> durations) {
     FlushedAccess::commit_device(region, intervals, durations);
 }
-FlushedData flushed_of(const Region& region) { return FlushedAccess::copy(region); }
 void clear_flushed(Region& region) { FlushedAccess::clear(region); }
 
 }  // namespace detail

@@ -93,8 +93,6 @@ void absorb_flushed(Region& region, std::span<const std::int64_t> durations, boo
 /// handed list.
 void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
                            std::span<const std::int64_t> durations);
-/// The region's flushed summaries (empty when nothing was flushed).
-FlushedData flushed_of(const Region& region);
 /// setup(): forgets what was flushed.
 void clear_flushed(Region& region);
 
