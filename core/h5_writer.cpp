@@ -22,11 +22,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
+#include "name_swap.hpp"
 #include "scope_profiler/version.hpp"
 
 namespace scope_profiler::detail::h5 {
@@ -688,10 +690,11 @@ std::array<hsize_t, kColumns> first_chunks(const RegionColumns& chunk) {
 
 }  // namespace
 
-struct RankFile::Impl {
-    std::string path;
-    int rank = 0;
-    std::string what;  // "cannot write <path>"
+namespace {
+
+/// One HDF5 file holding the group rank<N>/regions, appended to. A rank file is two of them
+/// (RankFile::Impl): the user's name and its twin.
+struct RankCopy {
     Hid file;
     Hid regions;
     Hid lcpl;
@@ -699,11 +702,33 @@ struct RankFile::Impl {
     std::uint64_t link_bytes = 0;  // the names in the regions group: its heap grows by doubling
     std::map<std::string, RegionHandles> by_name;
 
-    RegionHandles& region_for(const RegionColumns& chunk);
-    void reserve(std::uint64_t bytes);
+    /// Creates (truncates) the file at `at` with its groups, and flushes it.
+    void create(const std::string& at, int rank, std::int64_t clock_offset_ns,
+                const std::string& what);
+    RegionHandles& region_for(const RegionColumns& chunk, const std::string& what);
+    void reserve(std::uint64_t bytes, const std::string& what);
+    /// Appends and flushes; on failure the copy is as the last append left it, and throws.
+    void append(const RegionColumns& chunk, const std::string& what);
+    void close(const std::string& what);
+    [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(file); }
 };
 
-RegionHandles& RankFile::Impl::region_for(const RegionColumns& chunk) {
+void RankCopy::create(const std::string& at, int rank, std::int64_t clock_offset_ns,
+                      const std::string& what) {
+    Hid fapl = file_access(what);
+    file = SP_H5_OPEN(what, H5Fcreate(at.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                      H5Fclose);
+    lcpl = link_creation(what);
+    Hid rank_group = create_group(file.get(), rank_group_name(rank), lcpl.get(), what);
+    write_number_attribute(rank_group.get(), "clock_offset_ns", clock_offset_ns, what);
+    regions = create_group(rank_group.get(), "regions", lcpl.get(), what);
+    SP_H5_CHECK(what, H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
+    void* handle = nullptr;
+    SP_H5_CHECK(what, H5Fget_vfd_handle(file.get(), fapl.get(), &handle));
+    fd = *static_cast<int*>(handle);
+}
+
+RegionHandles& RankCopy::region_for(const RegionColumns& chunk, const std::string& what) {
     if (auto it = by_name.find(chunk.name); it != by_name.end()) return it->second;
     const std::string link = escape_name(chunk.name);
     // A failed earlier attempt may have left part of the region: open what exists.
@@ -736,7 +761,7 @@ RegionHandles& RankFile::Impl::region_for(const RegionColumns& chunk) {
     return by_name.emplace(chunk.name, std::move(region)).first->second;
 }
 
-void RankFile::Impl::reserve(std::uint64_t bytes) {
+void RankCopy::reserve(std::uint64_t bytes, const std::string& what) {
     // HDF5 allocates new space at the end of its allocated space (EOA), which after a flush is
     // the end of the file.
     haddr_t allocated = 0;
@@ -747,37 +772,157 @@ void RankFile::Impl::reserve(std::uint64_t bytes) {
     reserve_blocks(fd, allocated, bytes, what, kNothingLost);
 }
 
+void RankCopy::append(const RegionColumns& chunk, const std::string& what) {
+    const auto columns = columns_of(chunk);
+    // Room first, before a new region's group is created: a full disk leaves the file as the
+    // last append left it. Room for the new chunks (allocated whole), the chunk index, and for
+    // a new region its object headers and the regions group's name heap, which doubles.
+    const auto known = by_name.find(chunk.name);
+    const bool new_region = known == by_name.end();
+    const std::array<hsize_t, kColumns> held = new_region ? std::array<hsize_t, kColumns>{}
+                                                          : known->second.sizes;
+    const std::array<hsize_t, kColumns> chunk_lengths =
+        new_region ? first_chunks(chunk) : known->second.chunks;
+    std::uint64_t bytes = 256 * 1024;
+    if (new_region) bytes += 2 * link_bytes + 64 * 1024;
+    for (std::size_t c = 0; c < kColumns; ++c) {
+        if (columns[c].size == 0) continue;
+        const hsize_t length = chunk_lengths[c];
+        const hsize_t before = (held[c] + length - 1) / length;
+        const hsize_t after = (held[c] + columns[c].size + length - 1) / length;
+        bytes += (after - before) * (length * columns[c].element_size + 64) + 4096;
+    }
+    reserve(bytes, what);
+    RegionHandles& region = region_for(chunk, what);
+
+    std::array<hsize_t, kColumns> sizes = region.sizes;
+    try {
+        for (std::size_t c = 0; c < kColumns; ++c) {
+            write_at(region.datasets[c].get(), columns[c], region.sizes[c], what);
+            sizes[c] += columns[c].size;
+        }
+        SP_H5_CHECK(what, H5Fflush(file.get(), H5F_SCOPE_GLOBAL));
+    } catch (...) {
+        // Back to what the last flush wrote; a retry writes the same elements again.
+        for (std::size_t c = 0; c < kColumns; ++c)
+            if (columns[c].size != 0) H5Dset_extent(region.datasets[c].get(), &region.sizes[c]);
+        H5Eclear2(H5E_DEFAULT);
+        release_blocks(fd);
+        throw;
+    }
+    region.sizes = sizes;
+    release_blocks(fd);
+}
+
+void RankCopy::close(const std::string& what) {
+    if (!file) return;
+    // Every append flushed its data: closing the datasets and groups writes nothing.
+    by_name.clear();
+    regions.reset();
+    lcpl.reset();
+    fd = -1;
+    SP_H5_CLOSE(what, file);
+}
+
+/// The ways a new rank file tries to swap names, in order (set by tests).
+std::optional<std::vector<SwapMethod>>& forced_swap_methods() {
+    static std::optional<std::vector<SwapMethod>> methods;
+    return methods;
+}
+
+}  // namespace
+
+void force_swap_methods(std::optional<std::vector<SwapMethod>> methods) {
+    Entry entry;
+    forced_swap_methods() = std::move(methods);
+}
+
+std::string twin_path(const std::string& path) { return path + ".twin"; }
+
+// A kill in the middle of an HDF5 flush can leave the file's metadata half written (HDF5
+// without SWMR does not order its metadata writes): a region's datasets would no longer read.
+// So the file under the user's name is never written. Each append goes to the twin first;
+// once the twin is flushed, the two names are swapped (atomically), and the file that was
+// the user's, now the twin, catches up with the same chunk. A kill at any moment leaves under
+// the user's name a file as complete as the last append that reached its swap.
+struct RankFile::Impl {
+    std::string path;
+    int rank = 0;
+    std::string what;  // "cannot write <path>"
+    std::array<RankCopy, 2> copies;
+    std::size_t official = 0;  // copies[official] is at path, the other one at twin_path(path)
+    std::optional<SwapMethod> swap;  // none: no twin, copies[official] is written in place
+
+    RankCopy& twin() { return copies[1 - official]; }
+    /// Closes and removes the twin, and says why on stderr, once: the rank file is written in
+    /// place from now on.
+    void drop_twin(const std::string& why) noexcept;
+};
+
+void RankFile::Impl::drop_twin(const std::string& why) noexcept {
+    if (!swap) return;
+    swap.reset();
+    try {
+        twin().close(what);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the file is removed below
+    }
+    H5Eclear2(H5E_DEFAULT);
+    std::error_code ignored;
+    std::filesystem::remove(twin_path(path), ignored);
+    std::fprintf(stderr,
+                 "scope_profiler: warning: %s: %s; the rank file is written in place from now on "
+                 "(a process killed while it is being written can leave a region unreadable)\n",
+                 path.c_str(), why.c_str());
+}
+
 RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_ns)
     : impl_(std::make_unique<Impl>()) {
     Entry entry;
     if (rank < 0)
         throw std::invalid_argument("scope_profiler: rank " + std::to_string(rank) +
                                     " is negative");
-    impl_->path = path;
-    impl_->rank = rank;
-    impl_->what = "cannot write " + path;
+    Impl& f = *impl_;
+    f.path = path;
+    f.rank = rank;
+    f.what = "cannot write " + path;
     const std::string what = "cannot create " + path;
-    Hid fapl = file_access(what);
+    const std::string twin = twin_path(path);
     // Made under a temporary name and renamed once its groups are on disk: a process killed
     // at any moment leaves either no rank file or one that opens.
     const std::string creating = temporary_path(path);
-    impl_->file = SP_H5_OPEN(what, H5Fcreate(creating.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
-                             H5Fclose);
     try {
-        impl_->lcpl = link_creation(what);
-        Hid rank_group = create_group(impl_->file.get(), rank_group_name(rank), impl_->lcpl.get(),
-                                      what);
-        write_number_attribute(rank_group.get(), "clock_offset_ns", clock_offset_ns, what);
-        impl_->regions = create_group(rank_group.get(), "regions", impl_->lcpl.get(), what);
-        SP_H5_CHECK(what, H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL));
-        void* handle = nullptr;
-        SP_H5_CHECK(what, H5Fget_vfd_handle(impl_->file.get(), fapl.get(), &handle));
-        impl_->fd = *static_cast<int*>(handle);
+        f.copies[0].create(creating, rank, clock_offset_ns, what);
+        f.copies[1].create(twin, rank, clock_offset_ns, what);
+        // The first swap, between two files that hold the same, finds what this file system
+        // can do.
+        std::string failed;
+        const std::vector<SwapMethod> methods =
+            forced_swap_methods().value_or(std::vector{SwapMethod::exchange, SwapMethod::link});
+        for (const SwapMethod method : methods) {
+            const SwapResult result = swap_names(creating, twin, method);
+            if (result.swapped) f.official = 1 - f.official;
+            if (result.error == 0) {
+                f.swap = method;
+                break;
+            }
+            if (result.swapped) {  // the twin is left under its third name
+                std::error_code ignored;
+                std::filesystem::rename(twin + ".swap", twin, ignored);
+            }
+            failed += std::string(failed.empty() ? "" : ", ") + describe(method) + ": " +
+                      errno_text(result.error);
+        }
         std::filesystem::rename(creating, path);
+        if (!f.swap) {
+            f.swap = SwapMethod::exchange;  // so that drop_twin() drops it
+            f.drop_twin("this file system cannot swap two files' names (" +
+                        (failed.empty() ? std::string("no way tried") : failed) + ")");
+        }
     } catch (...) {
         impl_.reset();
         std::error_code ignored;
         std::filesystem::remove(creating, ignored);
+        std::filesystem::remove(twin, ignored);
         throw;
     }
 }
@@ -791,68 +936,60 @@ RankFile::~RankFile() {
 
 const std::string& RankFile::path() const noexcept { return impl_->path; }
 int RankFile::rank() const noexcept { return impl_->rank; }
-bool RankFile::is_open() const noexcept { return static_cast<bool>(impl_->file); }
+bool RankFile::is_open() const noexcept { return impl_->copies[impl_->official].is_open(); }
+bool RankFile::has_twin() const noexcept { return impl_->swap.has_value(); }
 
 void RankFile::append(const RegionColumns& chunk) {
     Entry entry;
     validate(chunk);
     Impl& f = *impl_;
-    if (!f.file)
+    if (!f.copies[f.official].is_open())
         throw std::runtime_error("scope_profiler: cannot append to " + f.path +
                                  ": the file is closed");
-    const auto columns = columns_of(chunk);
-
-    // Room first, before a new region's group is created: a full disk leaves the file as the
-    // last append left it. Room for the new chunks (allocated whole), the chunk index, and for
-    // a new region its object headers and the regions group's name heap, which doubles.
-    const auto known = f.by_name.find(chunk.name);
-    const bool new_region = known == f.by_name.end();
-    const std::array<hsize_t, kColumns> held = new_region ? std::array<hsize_t, kColumns>{}
-                                                          : known->second.sizes;
-    const std::array<hsize_t, kColumns> chunk_lengths =
-        new_region ? first_chunks(chunk) : known->second.chunks;
-    std::uint64_t bytes = 256 * 1024;
-    if (new_region) bytes += 2 * f.link_bytes + 64 * 1024;
-    for (std::size_t c = 0; c < kColumns; ++c) {
-        if (columns[c].size == 0) continue;
-        const hsize_t length = chunk_lengths[c];
-        const hsize_t before = (held[c] + length - 1) / length;
-        const hsize_t after = (held[c] + columns[c].size + length - 1) / length;
-        bytes += (after - before) * (length * columns[c].element_size + 64) + 4096;
+    if (!f.swap) {
+        f.copies[f.official].append(chunk, f.what);
+        return;
     }
-    f.reserve(bytes);
-    RegionHandles& region = f.region_for(chunk);
-
-    std::array<hsize_t, kColumns> sizes = region.sizes;
+    // A failure here leaves the user's file as it was, and the twin as the last append left it.
+    f.twin().append(chunk, f.what);
+    const SwapResult swapped = swap_names(f.path, twin_path(f.path), *f.swap);
+    if (!swapped.swapped) {
+        // The user's file lacks the chunk the twin holds: it gets it in place.
+        f.drop_twin(std::string("swapping it with its twin failed (") + describe(*f.swap) +
+                    ": " + errno_text(swapped.error) + ")");
+        f.copies[f.official].append(chunk, f.what);
+        return;
+    }
+    f.official = 1 - f.official;
+    if (swapped.error != 0) {
+        f.drop_twin(std::string("its twin lost its name (") + describe(*f.swap) + ": " +
+                    errno_text(swapped.error) + ")");
+        std::error_code ignored;
+        std::filesystem::remove(twin_path(f.path) + ".swap", ignored);
+        return;
+    }
     try {
-        for (std::size_t c = 0; c < kColumns; ++c) {
-            write_at(region.datasets[c].get(), columns[c], region.sizes[c], f.what);
-            sizes[c] += columns[c].size;
-        }
-        SP_H5_CHECK(f.what, H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL));
-    } catch (...) {
-        // Back to what the last flush wrote; a retry writes the same elements again.
-        for (std::size_t c = 0; c < kColumns; ++c)
-            if (columns[c].size != 0) H5Dset_extent(region.datasets[c].get(), &region.sizes[c]);
-        H5Eclear2(H5E_DEFAULT);
-        release_blocks(f.fd);
-        throw;
+        f.twin().append(chunk, f.what);  // the user's file until the swap: it catches up
+    } catch (const std::exception& e) {
+        f.drop_twin(std::string("its twin could not catch up (") + e.what() + ")");
     }
-    region.sizes = sizes;
-    release_blocks(f.fd);
 }
 
 void RankFile::close() {
     Entry entry;
     Impl& f = *impl_;
-    if (!f.file) return;
-    const std::string what = "cannot close " + f.path;
-    // Every append flushed its data: closing the datasets and groups writes nothing.
-    f.by_name.clear();
-    f.regions.reset();
-    f.lcpl.reset();
-    f.fd = -1;
-    SP_H5_CLOSE(what, f.file);
+    if (!f.copies[f.official].is_open()) return;
+    if (f.swap) {
+        try {
+            f.twin().close(f.what);
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a duplicate, removed below
+        }
+        H5Eclear2(H5E_DEFAULT);
+        f.swap.reset();
+        std::error_code ignored;
+        std::filesystem::remove(twin_path(f.path), ignored);
+    }
+    f.copies[f.official].close("cannot close " + f.path);
 }
 
 // ---------------------------------------------------------------------------------------------

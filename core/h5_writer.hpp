@@ -20,10 +20,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "name_swap.hpp"
 
 namespace scope_profiler::detail::h5 {
 
@@ -58,8 +61,12 @@ struct Metadata {
 Metadata collect_metadata(int mpi_size);
 
 /// One rank's file during a run: created (truncated) with the group rank<N>/regions, then
-/// appended to. After every append the file on disk is complete: a process killed after
-/// append() returned leaves a file that opens and holds every appended interval.
+/// appended to. The file under path is never written in place: each append goes to a twin
+/// (twin_path(path)) first, the two swap names, and the old one catches up. So a process killed
+/// at any moment leaves under path a file that opens and holds every interval of every append
+/// that returned (and perhaps of the one in progress), each region readable. On a file system
+/// that cannot swap names, the twin is dropped with a warning and path is written in place.
+/// close() removes the twin.
 class RankFile {
 public:
     /// clock_offset_ns: what to add to this rank's timestamps to put them on rank 0's clock,
@@ -82,11 +89,22 @@ public:
     [[nodiscard]] const std::string& path() const noexcept;
     [[nodiscard]] int rank() const noexcept;
     [[nodiscard]] bool is_open() const noexcept;
+    /// False where the twin was dropped (see above) or the file is closed.
+    [[nodiscard]] bool has_twin() const noexcept;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+/// The rank file's twin: path + ".twin". A killed run can leave one beside its rank file: a
+/// duplicate, perhaps torn; the rank file is the one to read.
+std::string twin_path(const std::string& path);
+
+/// Tests only: the ways RankFiles created from now on try to swap names, in order (an empty
+/// list: none works, the twin is dropped). std::nullopt: the default, renameat2's exchange,
+/// then link() and rename().
+void force_swap_methods(std::optional<std::vector<SwapMethod>> methods);
 
 /// The name of the temporary file a merged file is written to: path + ".tmp." + pid.
 std::string temporary_path(const std::string& path);

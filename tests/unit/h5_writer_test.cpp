@@ -14,10 +14,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -574,6 +579,168 @@ TEST_F(H5Writer, AFileKilledAfterAppendHoldsEveryAppendedInterval) {
     h5::merge_rank_files(file("merged.h5"), {}, {{2, path}});
     const Layout merged = read_layout(file("merged.h5"));
     for (const auto& [name, columns] : expected) expect_same(merged.at(2).at(name), columns);
+}
+
+// ---- the twin: the user's file is never written in place --------------------------------
+
+/// Restores the default ways of swapping names when a test ends.
+struct ForcedSwap {
+    explicit ForcedSwap(std::vector<scope_profiler::detail::SwapMethod> methods) {
+        h5::force_swap_methods(std::move(methods));
+    }
+    ~ForcedSwap() { h5::force_swap_methods(std::nullopt); }
+    ForcedSwap(const ForcedSwap&) = delete;
+    ForcedSwap& operator=(const ForcedSwap&) = delete;
+};
+
+/// Appends chunks of three regions and checks, while the file is open, that the rank file and
+/// its twin hold the same, and after close() that the twin is gone.
+void expect_twin_in_step(const std::string& path, const std::vector<std::string>& expected_entries,
+                         const std::function<std::vector<std::string>()>& entries) {
+    std::map<std::string, RegionColumns> expected;
+    h5::RankFile rank_file(path, 0);
+    EXPECT_TRUE(rank_file.has_twin());
+    for (int i = 0; i < 12; ++i) {
+        const RegionColumns chunk = make_columns("r" + std::to_string(i % 3), 1000 + i, i % 2, i);
+        rank_file.append(chunk);
+        append_to(expected[chunk.name], chunk);
+    }
+    EXPECT_EQ(entries(), expected_entries);
+    for (const std::string& name : {path, h5::twin_path(path)}) {
+        const Layout layout = read_layout(name);
+        ASSERT_EQ(layout.at(0).size(), expected.size()) << name;
+        for (const auto& [region, columns] : expected) expect_same(layout.at(0).at(region), columns);
+    }
+    rank_file.close();
+    EXPECT_FALSE(rank_file.has_twin());
+    EXPECT_EQ(entries(), std::vector<std::string>{fs::path(path).filename().string()});
+    const Layout layout = read_layout(path);
+    for (const auto& [region, columns] : expected) expect_same(layout.at(0).at(region), columns);
+}
+
+TEST(NameSwap, BothMethodsExchangeTwoFilesAndLeaveNothingElse) {
+    using scope_profiler::detail::SwapMethod;
+    const fs::path dir = fs::temp_directory_path() / ("scope_profiler_swap_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string a = (dir / "a").string();
+    const std::string b = (dir / "b").string();
+    const auto content = [](const std::string& name) {
+        std::ifstream in(name);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    std::ofstream(a) << "first";
+    std::ofstream(b) << "second";
+    for (const SwapMethod method : {SwapMethod::exchange, SwapMethod::link}) {
+        const auto result = scope_profiler::detail::swap_names(a, b, method);
+        EXPECT_TRUE(result.swapped) << scope_profiler::detail::describe(method);
+        EXPECT_EQ(result.error, 0) << std::strerror(result.error);
+        EXPECT_EQ(content(a), "second");
+        EXPECT_EQ(content(b), "first");
+        EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 2);
+        scope_profiler::detail::swap_names(a, b, method);  // back
+        EXPECT_EQ(content(a), "first");
+    }
+    // A missing twin: nothing changes, and the error says why.
+    for (const SwapMethod method : {SwapMethod::exchange, SwapMethod::link}) {
+        const auto result = scope_profiler::detail::swap_names(a, (dir / "missing").string(), method);
+        EXPECT_FALSE(result.swapped);
+        EXPECT_EQ(result.error, ENOENT);
+        EXPECT_EQ(content(a), "first");
+    }
+    fs::remove_all(dir);
+}
+
+TEST_F(H5Writer, RankFileHasATwinInStepWhileOpenAndRemovesItAtClose) {
+    const std::string path = file("rank0.h5");
+    expect_twin_in_step(path, {"rank0.h5", "rank0.h5.twin"}, [&] { return entries(); });
+}
+
+TEST_F(H5Writer, RankFileSwapsWithLinkAndRenameWhereTheFileSystemCannotExchange) {
+    ForcedSwap forced({scope_profiler::detail::SwapMethod::link});
+    const std::string path = file("rank0.h5");
+    expect_twin_in_step(path, {"rank0.h5", "rank0.h5.twin"}, [&] { return entries(); });
+}
+
+TEST_F(H5Writer, RankFileWithoutAWayToSwapNamesIsWrittenInPlaceAfterOneWarning) {
+    ForcedSwap forced({});
+    const std::string path = file("rank0.h5");
+    const RegionColumns chunk = make_columns("solver", 1000, 3, 1);
+    ::testing::internal::CaptureStderr();
+    {
+        h5::RankFile rank_file(path, 0);
+        EXPECT_FALSE(rank_file.has_twin());
+        rank_file.append(chunk);
+        rank_file.append(chunk);
+        EXPECT_EQ(entries(), std::vector<std::string>{"rank0.h5"});
+    }
+    const std::string warning = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(warning, "scope_profiler: warning: " + path +
+                           ": this file system cannot swap two files' names (no way tried); the "
+                           "rank file is written in place from now on (a process killed while it "
+                           "is being written can leave a region unreadable)\n");
+    RegionColumns expected = chunk;
+    append_to(expected, chunk);
+    expect_same(read_layout(path).at(0).at("solver"), expected);
+}
+
+TEST_F(H5Writer, TheRankFileReadsWholeAtAnyMomentOfAnAppend) {
+    // A process stopped by SIGSTOP leaves in the page cache what a SIGKILL at that moment would
+    // leave on disk. A child appends without pause; the parent stops it at random moments and
+    // copies the rank file: every copy opens, every region reads, and each region holds the
+    // first k chunks appended to it, for some k. (The child starts a new file every 100 chunks.) Without the twin (the file written in place),
+    // copies taken inside HDF5's flush had regions that no longer read.
+    const std::string path = file("rank0.h5");
+    constexpr int kRegions = 5;
+    const auto chunk_of = [](int i) {
+        return make_columns("r" + std::to_string(i % kRegions), 500 + (i * 37) % 3000, i % 3,
+                            static_cast<std::uint64_t>(i));
+    };
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        try {
+            for (;;) {  // rounds of 100 appends to a new file: the copies stay small
+                h5::RankFile rank_file(path, 0);
+                for (int i = 0; i < 100; ++i) rank_file.append(chunk_of(i));
+            }
+        } catch (...) {
+        }
+        ::_exit(1);
+    }
+    ASSERT_GT(pid, 0);
+    std::mt19937 random(7);
+    std::uniform_int_distribution<int> pause_us(0, 3000);
+    int copies = 0;
+    int status = 0;
+    std::vector<RegionColumns> chunks;  // chunks[i] == chunk_of(i), made as needed
+    for (int attempt = 0; attempt < 400; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::microseconds(pause_us(random)));
+        ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+        ASSERT_EQ(::waitpid(pid, &status, WUNTRACED), pid);
+        ASSERT_TRUE(WIFSTOPPED(status)) << "the appending child ended: " << status;
+        const std::string copy = file("copy.h5");
+        const bool present = fs::exists(path);
+        if (present) fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
+        ASSERT_EQ(::kill(pid, SIGCONT), 0);
+        if (!present) continue;
+        ++copies;
+        Layout layout;
+        ASSERT_NO_THROW(layout = read_layout(copy)) << "copy " << copies << " does not read";
+        for (const auto& [name, columns] : layout.at(0)) {
+            // The chunks of this region, in order, until their sizes add up to what it holds.
+            RegionColumns prefix;
+            prefix.name = name;
+            for (int i = 0; prefix.start_times.size() < columns.start_times.size(); ++i) {
+                if (static_cast<std::size_t>(i) == chunks.size()) chunks.push_back(chunk_of(i));
+                if (chunks[i].name == name) append_to(prefix, chunks[i]);
+            }
+            ASSERT_TRUE(same(columns, prefix)) << "copy " << copies << ", region " << name
+                                               << ": not the first chunks appended to it";
+        }
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    EXPECT_GT(copies, 300);
 }
 
 TEST_F(H5Writer, AFullDiskFailsTheAppendAndKeepsTheEarlierIntervals) {
