@@ -66,13 +66,21 @@ def main():
         else:
             line += " | |"
         print(line)
-    append = writes["BM_FlusherAppend/real_time"]
-    print(f"| flusher write path: 100,980-interval batch appended + flushed | "
-          f"{to_ns(append) / 1e6:.2f} ms = {append['items_per_second'] / 1e6:.1f} M intervals/s "
-          f"({append['bytes_per_second'] / 1e6:.0f} MB/s) | | |")
-    e2e = writes["BM_RecordFlushFinalize/20000000/iterations:1/real_time"]
-    print(f"| record 20 M calls with flush on, then finalize() (drain + merge) | "
-          f"{to_ns(e2e) / 1e9:.2f} s = {e2e['items_per_second'] / 1e6:.1f} M intervals/s | | |")
+    # The twin (the rank file is never written in place) against the file written in place, in
+    # the same run: every interval is written twice while the run goes on.
+    appends = {t: writes[f"BM_FlusherAppend/twin:{t}/real_time"] for t in (0, 1)}
+    for twin, append in appends.items():
+        label = "with its twin (the default)" if twin else "in place (no twin)"
+        print(f"| flusher write path, {label}: 100,980-interval batch appended + flushed | "
+              f"{to_ns(append) / 1e6:.2f} ms = {append['items_per_second'] / 1e6:.1f} M intervals/s "
+              f"({append['bytes_per_second'] / 1e6:.0f} MB/s) | | |")
+    print(f"| twin / in place, per batch | {to_ns(appends[1]) / to_ns(appends[0]):.2f} x | | |")
+    e2es = {t: writes[f"BM_RecordFlushFinalize/calls:20000000/twin:{t}/iterations:1/real_time"]
+            for t in (0, 1)}
+    for twin, e2e in e2es.items():
+        label = "with its twin" if twin else "in place"
+        print(f"| record 20 M calls with flush on, then finalize() (drain + merge), {label} | "
+              f"{to_ns(e2e) / 1e9:.2f} s = {e2e['items_per_second'] / 1e6:.1f} M intervals/s | | |")
     for name, row in sorted(writes.items()):
         if not name.startswith("BM_MergeRanks/"):
             continue
