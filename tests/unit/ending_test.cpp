@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -397,6 +398,19 @@ TEST_F(Ending, ASigkillAtAnyMomentLeavesARankFileWhoseEveryRegionReadsWithoutDup
         }
         // No more than was recorded (each thread may have one call published, not yet counted).
         ASSERT_LE(work.start_times.size(), recorded[0] + recorded[1] + 2) << "run " << run;
+#ifdef ENDING_REPORT
+        // And the command reads it: `report` counts what is on disk.
+        const std::string csv = file("report" + std::to_string(run) + ".csv");
+        const std::string command = std::string(ENDING_REPORT) + " report '" + rank_file +
+                                    "' --csv '" + csv + "' > /dev/null";
+        ASSERT_EQ(std::system(command.c_str()), 0) << command;
+        std::ifstream in(csv);
+        std::string line;
+        const std::string row = ",all,work,host," + std::to_string(work.start_times.size()) + ",";
+        bool found = false;
+        while (std::getline(in, line)) found = found || line.find(row) != std::string::npos;
+        ASSERT_TRUE(found) << "run " << run << ": report's CSV has no row " << row;
+#endif
     }
     EXPECT_GT(with_intervals, runs / 2) << "most runs should be killed mid-flush";
     EXPECT_GT(twins_left, runs / 2) << "a killed run leaves the twin beside the rank file";
