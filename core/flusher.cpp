@@ -228,7 +228,7 @@ bool Flusher::Impl::append(const std::string& region_name) {
         open_file().append(columns);
     } catch (const std::exception& e) {
         if (!failing) {
-            std::cerr << "scope_profiler: error: flushing region '" << region_name
+            std::cerr << "scope_profiler: error: flushing region '" << h5::name_for_message(region_name)
                       << "' failed: " << e.what()
                       << "; its intervals stay in memory and the flush is retried (at finalize() "
                          "at the latest)\n";

@@ -215,7 +215,9 @@ int hex_value(char c) {
 }
 
 /// A name for messages: escaped, so control bytes never reach a terminal.
-std::string quoted_name(std::string_view name) { return "'" + escape_name(name) + "'"; }
+std::string quoted_name(std::string_view name) {
+    return "'" + escape_name(name_for_message(name)) + "'";
+}
 
 std::string rank_group_name(int rank) { return "rank" + std::to_string(rank); }
 
@@ -331,6 +333,22 @@ void write_name_attribute(hid_t group, std::string_view name, const std::string&
         what, H5Acreate2(group, "name", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
         H5Aclose);
     SP_H5_CHECK(what, H5Awrite(attribute.get(), type.get(), name.data()));
+}
+
+/// Names at least this long are stored where an object header message (at most 64 KiB) does
+/// not have to hold them.
+constexpr std::size_t kLongName = 32 * 1024;
+
+/// A region's group, linked under its escaped name. A long name's group keeps its attributes in
+/// dense storage (a version 2 object header, readable by HDF5 1.8 and later): its "name"
+/// attribute may then be of any size. Every other group keeps the earliest format.
+Hid create_region_group(hid_t parent, std::string_view name, hid_t lcpl, const std::string& what) {
+    const std::string link = escape_name(name);
+    if (name.size() < kLongName) return create_group(parent, link, lcpl, what);
+    Hid gcpl = SP_H5_OPEN(what, H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    SP_H5_CHECK(what, H5Pset_attr_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED));
+    return SP_H5_OPEN(what, H5Gcreate2(parent, link.c_str(), lcpl, gcpl.get(), H5P_DEFAULT),
+                      H5Gclose);
 }
 
 void remove_attribute_if_present(hid_t location, const std::string& key, const std::string& what) {
@@ -594,6 +612,14 @@ std::string unescape_name(std::string_view escaped) {
     return out;
 }
 
+std::string name_for_message(std::string_view name) {
+    constexpr std::size_t kShown = 60;
+    if (name.size() <= kShown + 20) return std::string(name);
+    std::size_t cut = kShown;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+    return std::string(name.substr(0, cut)) + "... (" + std::to_string(name.size()) + " bytes)";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metadata
 
@@ -737,7 +763,7 @@ RegionHandles& RankCopy::region_for(const RegionColumns& chunk, const std::strin
         region.group = SP_H5_OPEN(what, H5Gopen2(regions.get(), link.c_str(), H5P_DEFAULT),
                                   H5Gclose);
     else
-        region.group = create_group(regions.get(), link, lcpl.get(), what);
+        region.group = create_region_group(regions.get(), chunk.name, lcpl.get(), what);
     if (SP_H5_CHECK(what, H5Aexists(region.group.get(), "name")) == 0)
         write_name_attribute(region.group.get(), chunk.name, what);
     const auto columns = columns_of(chunk);
@@ -784,7 +810,7 @@ void RankCopy::append(const RegionColumns& chunk, const std::string& what) {
     const std::array<hsize_t, kColumns> chunk_lengths =
         new_region ? first_chunks(chunk) : known->second.chunks;
     std::uint64_t bytes = 256 * 1024;
-    if (new_region) bytes += 2 * link_bytes + 64 * 1024;
+    if (new_region) bytes += 2 * link_bytes + 64 * 1024 + 3 * chunk.name.size();
     for (std::size_t c = 0; c < kColumns; ++c) {
         if (columns[c].size == 0) continue;
         const hsize_t length = chunk_lengths[c];
@@ -851,7 +877,7 @@ struct RankFile::Impl {
     std::string what;  // "cannot write <path>"
     std::array<RankCopy, 2> copies;
     std::size_t official = 0;  // copies[official] is at path, the other one at twin_path(path)
-    std::optional<SwapMethod> swap;  // none: no twin, copies[official] is written in place
+    std::optional<SwapMethod> swap;  // none: no twin (closed), copies[official] is written in place
 
     RankCopy& twin() { return copies[1 - official]; }
     /// Closes and removes the twin, and says why on stderr, once: the rank file is written in
@@ -860,7 +886,6 @@ struct RankFile::Impl {
 };
 
 void RankFile::Impl::drop_twin(const std::string& why) noexcept {
-    if (!swap) return;
     swap.reset();
     try {
         twin().close(what);
@@ -914,7 +939,6 @@ RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_
         }
         std::filesystem::rename(creating, path);
         if (!f.swap) {
-            f.swap = SwapMethod::exchange;  // so that drop_twin() drops it
             f.drop_twin("this file system cannot swap two files' names (" +
                         (failed.empty() ? std::string("no way tried") : failed) + ")");
         }
@@ -1012,7 +1036,7 @@ void write_merged(const std::string& path, const Metadata& metadata,
             if (!names.insert(region.name).second)
                 throw std::invalid_argument("scope_profiler: region " + quoted_name(region.name) +
                                             " is listed twice for rank " + std::to_string(rank));
-            bytes += merged_bytes(region) + 16 * 1024;  // and the region's metadata
+            bytes += merged_bytes(region) + 16 * 1024 + 3 * region.name.size();  // and metadata
         }
     }
     validate_ranks(rank_numbers);
@@ -1025,7 +1049,7 @@ void write_merged(const std::string& path, const Metadata& metadata,
             write_number_attribute(rank_group.get(), "clock_offset_ns", 0, what);
             Hid regions_group = create_group(rank_group.get(), "regions", lcpl, what);
             for (const RegionColumns& region : regions) {
-                Hid group = create_group(regions_group.get(), escape_name(region.name), lcpl, what);
+                Hid group = create_region_group(regions_group.get(), region.name, lcpl, what);
                 write_name_attribute(group.get(), region.name, what);
                 for (const ColumnView& column : columns_of(region)) {
                     Hid dataset = create_dataset(group.get(), column,

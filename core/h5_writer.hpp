@@ -37,6 +37,9 @@ namespace scope_profiler::detail::h5 {
 std::string escape_name(std::string_view name);
 /// The inverse of escape_name. A '%' not followed by two hex digits is kept as it is.
 std::string unescape_name(std::string_view escaped);
+/// A region name for a diagnostic: as it is, or for a long one its first 60 bytes or so and its
+/// length ("aaaa... (1048580 bytes)").
+std::string name_for_message(std::string_view name);
 
 /// One region's intervals: the host columns (start_times, end_times, thread_ids) have one
 /// element per host interval, the four device columns one per device interval.

@@ -254,7 +254,7 @@ void Registry::report_open_scopes() const {
         const std::uint32_t depth = cache->depth.load(std::memory_order_relaxed);
         for (std::uint32_t level = 0; level < std::min(depth, kMaxTrackedDepth); ++level) {
             const Region* region = cache->open[level].load(std::memory_order_relaxed);
-            std::cerr << "scope_profiler: warning: region '" << region->name()
+            std::cerr << "scope_profiler: warning: region '" << h5::name_for_message(region->name())
                       << "' is still open at finalize() on thread " << cache->thread_index
                       << "; that call is not counted\n";
         }
@@ -312,7 +312,7 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
         const std::uint64_t dropped = region->dropped_.load(std::memory_order_relaxed);
         if (dropped > 0) {
             std::cerr << "scope_profiler: warning: " << dropped << " calls of region '"
-                      << region->name() << "' were lost: memory ran out while recording\n";
+                      << h5::name_for_message(region->name()) << "' were lost: memory ran out while recording\n";
         }
         summaries.push_back(summarize(*region, config_.time_trace));
     }

@@ -171,6 +171,18 @@ TEST(H5Names, UnescapeKeepsAStrayPercentSign) {
 
 // ---- metadata -------------------------------------------------------------------------------
 
+TEST(H5Names, AMessageShowsALongNameCutWithItsLength) {
+    EXPECT_EQ(h5::name_for_message("solver/a b"), "solver/a b");
+    const std::string eighty(80, 'x');
+    EXPECT_EQ(h5::name_for_message(eighty), eighty);
+    EXPECT_EQ(h5::name_for_message(std::string(1 << 20, 'a')),
+              std::string(60, 'a') + "... (1048576 bytes)");
+    // Not cut inside a UTF-8 sequence: "ü" is 2 bytes, the 60th byte starts one.
+    const std::string umlauts = std::string(59, 'a') + std::string(20, '\0').replace(0, 20, "üüüüüüüüüü");
+    EXPECT_EQ(h5::name_for_message(umlauts + std::string(10, 'b')),
+              std::string(59, 'a') + "... (" + std::to_string(umlauts.size() + 10) + " bytes)");
+}
+
 TEST(H5Metadata, CollectsEveryFieldOfTheDesign) {
     ::setenv("OMP_NUM_THREADS", "3,2", 1);
     const h5::Metadata m = h5::collect_metadata(4);
@@ -248,6 +260,30 @@ TEST_F(H5Writer, RankFileNameAttributesKeepTheExactBytes) {
         Id attribute(H5Aopen(group, "name", H5P_DEFAULT), H5Aclose);
         Id type(H5Aget_type(attribute), H5Tclose);
         EXPECT_EQ(H5Tget_cset(type), H5T_CSET_ASCII);
+    }
+}
+
+TEST_F(H5Writer, NamesOfAnyLengthAreWrittenExactlyInEveryKindOfFile) {
+    // The longest names go to dense attribute storage; the shorter ones keep the earliest format.
+    std::vector<RegionColumns> regions;
+    for (const std::size_t length : {std::size_t{32 * 1024 - 1}, std::size_t{32 * 1024},
+                                     std::size_t{70'000}, std::size_t{1} << 20}) {
+        std::string name(length, 'n');
+        name[length / 2] = '/';
+        name[length / 3] = '\0';
+        regions.push_back(make_columns(name, 10, 1, length));
+    }
+    regions.push_back(make_columns("short", 5000, 0, 1));
+    {
+        h5::RankFile rank_file(file("rank0.h5"), 0);
+        for (const RegionColumns& region : regions) rank_file.append(region);
+    }
+    h5::merge_rank_files(file("merged.h5"), {}, {{0, file("rank0.h5")}});
+    h5::write_merged(file("memory.h5"), {}, {{0, regions}});
+    for (const char* name : {"merged.h5", "memory.h5"}) {
+        const Layout layout = read_layout(file(name));
+        ASSERT_EQ(layout.at(0).size(), regions.size()) << name;
+        for (const RegionColumns& region : regions) expect_same(layout.at(0).at(region.name), region);
     }
 }
 

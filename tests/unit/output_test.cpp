@@ -57,6 +57,24 @@ TEST_F(Output, FinalizeWritesEveryRegionAsTheQueriesSeeIt) {
     }
 }
 
+TEST_F(Output, ARegionWithAOneMebibyteNameIsWrittenBesideTheOthers) {
+    // An HDF5 object header message holds at most 64 KiB: such a name once cost the whole file.
+    // With flushing (rank file, merge) and without (written from memory).
+    const std::string long_name = std::string(1 << 20, 'a') + "/end";
+    for (const bool flush : {true, false}) {
+        const std::string file = path(flush ? "flushed.h5" : "memory.h5");
+        sp::ProfileManager::setup({.flush_to_disk = flush, .buffer_limit = 1000, .file_path = file});
+        { auto r = sp::ProfileManager::profile_region(long_name); }
+        for (int i = 0; i < 5000; ++i) auto r = sp::ProfileManager::profile_region("other");
+        sp::ProfileManager::finalize(false);
+        const h5_read::Layout layout = h5_read::read_layout(file);
+        const auto& regions = layout.at(0);
+        ASSERT_EQ(regions.size(), 2u) << "flush " << flush;
+        EXPECT_EQ(regions.at(long_name).start_times.size(), 1u) << "flush " << flush;
+        EXPECT_EQ(regions.at("other").start_times.size(), 5000u) << "flush " << flush;
+    }
+}
+
 TEST_F(Output, ASessionWithProfilingOffWritesNoFile) {
     const std::string file = path("off.h5");
     sp::ProfileManager::setup({.profiling_activated = false, .flush_to_disk = false, .file_path = file});
