@@ -7,6 +7,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "block_pool.hpp"
 #include "device_backend.hpp"
@@ -15,6 +16,7 @@
 #include "job.hpp"
 #include "library_threads.hpp"
 #include "output.hpp"
+#include "quiescence.hpp"
 #include "signals.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
@@ -143,14 +145,31 @@ ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool
 }
 
 void Registry::add_thread(ThreadCache* cache) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(threads_mutex_);
     threads_.push_back(cache);
     cache->thread_index = next_thread_index_++;
 }
 
 void Registry::remove_thread(ThreadCache* cache) noexcept {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(threads_mutex_);
     std::erase(threads_, cache);
+}
+
+bool Registry::wait_until_no_thread_holds_a_recorder() const noexcept {
+    if (!barrier_on_every_thread()) return false;
+    for (;;) {
+        bool marked = false;
+        {
+            // Looked at under the lock, so that no thread's cache goes away meanwhile; released
+            // between looks, so that an ending thread is not held up.
+            std::lock_guard lock(threads_mutex_);
+            for (const ThreadCache* cache : threads_)
+                marked = marked || (cache != &t_cache &&
+                                    cache->recording.load(std::memory_order_acquire) != 0);
+        }
+        if (!marked) return true;
+        std::this_thread::yield();  // a marked thread is a few instructions from its end
+    }
 }
 
 namespace {
@@ -199,8 +218,15 @@ void Registry::setup(const Config& config) {
 }
 
 void Registry::setup_locked(const Config& config, const Job& job) {
+    std::lock_guard one_at_a_time(setup_mutex_);  // another setup() must not free what we wait on
+    {
+        std::lock_guard lock(mutex_);
+        next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
+    }
+    // A thread may have read the old state just before and still write to its recorder: the
+    // recorders go only once none does.
+    const bool recorders_free = wait_until_no_thread_holds_a_recorder();
     std::lock_guard lock(mutex_);
-    next_state(Mode::off);  // every thread's cache is stale now, and open calls are dropped
     session_.fetch_add(1, std::memory_order_relaxed);
     device_on_setup();
     // Before the recorders go: queued batches name them.
@@ -208,6 +234,8 @@ void Registry::setup_locked(const Config& config, const Job& job) {
     for (const auto& region : regions_) {
         {
             std::lock_guard region_lock(region->mutex_);
+            if (!recorders_free)
+                for (auto& recorder : region->recorders_) retired_.push_back(std::move(recorder));
             region->recorders_.clear();
             region->dropped_.store(0, std::memory_order_relaxed);
         }
@@ -250,6 +278,7 @@ RegionList Registry::regions() const {
 }
 
 void Registry::report_open_scopes() const {
+    std::lock_guard lock(threads_mutex_);
     for (const ThreadCache* cache : threads_) {
         const std::uint32_t depth = cache->depth.load(std::memory_order_relaxed);
         for (std::uint32_t level = 0; level < std::min(depth, kMaxTrackedDepth); ++level) {

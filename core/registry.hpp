@@ -65,6 +65,7 @@ private:
     bool finalize_locked(bool verbose, std::string_view ended_by, bool collective,
                          bool quiet_when_done);
 
+    std::mutex setup_mutex_;    // held through setup_locked(), taken before mutex_
     mutable std::mutex mutex_;  // guards everything below that is not atomic
     std::atomic<Table*> table_{nullptr};
     std::vector<std::unique_ptr<Table>> tables_;  // the live one and the ones it replaced
@@ -75,8 +76,19 @@ private:
     Job job_;  // this process in the job (rank 0 of 1 without MPI), found at setup()
     bool set_up_ = false;
     bool finalized_ = false;
-    std::vector<ThreadCache*> threads_;
     std::int32_t next_thread_index_ = 0;
+    /// The previous sessions' recorders, where no barrier could prove that no thread still
+    /// holds one (core/quiescence.hpp): kept, never freed.
+    std::vector<std::unique_ptr<ThreadRecorder>> retired_;
+
+    /// True once no thread holds a recorder of a session ended before the call (a thread that
+    /// reads the session state from now on sees the ended one's successor); false where that
+    /// cannot be known. Takes threads_mutex_ only, for moments: call it without mutex_, which a
+    /// thread holding a recorder may be waiting for.
+    bool wait_until_no_thread_holds_a_recorder() const noexcept;
+
+    mutable std::mutex threads_mutex_;  // guards threads_; taken after mutex_, never before
+    std::vector<ThreadCache*> threads_;
 };
 
 }  // namespace scope_profiler::detail

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -66,6 +67,68 @@ TEST_F(Threads, ThreadsFirstUseOfARegionListsItOnce) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(sp::ProfileManager::get_all_regions().size(), 1u);
     EXPECT_EQ(calls_of("first_use"), 8u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SetupWhileRecording, ScopesThatStraddleSetupAreDroppedAndNothingFreedIsTouched) {
+    // 4 threads in tight scope loops (a cached handle, a macro, by name, nested) while the main
+    // thread calls setup() 100 times, switching between timing and counting. Each setup() frees
+    // the old session's recorders, which a thread may have read a moment before: under ASan and
+    // TSan (the sanitizer builds run this test too) that was a heap-use-after-free. Every
+    // interval of a session started after that session's setup() began.
+    constexpr int kThreads = 4;
+    constexpr int kSetups = 100;
+    std::atomic<bool> stop{false};
+    sp::ProfileManager::setup({.flush_to_disk = false});
+    sp::Region& handle = sp::ProfileManager::region("handle");
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                switch (t) {
+                    case 0: { sp::RegionScope s(handle); } break;
+                    case 1: { SCOPE_PROFILE_REGION("macro"); } break;
+                    case 2: { auto r = sp::ProfileManager::profile_region("by_name"); } break;
+                    default: {
+                        sp::RegionScope outer(handle);
+                        auto inner = sp::ProfileManager::profile_region("nested");
+                    }
+                }
+            }
+        });
+    }
+    for (int i = 0; i < kSetups; ++i) {
+        const auto before = std::chrono::steady_clock::now();
+        const std::int64_t began = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       before.time_since_epoch()).count();
+        const bool timed = i % 3 != 2;
+        sp::ProfileManager::setup({.time_trace = timed, .flush_to_disk = false});
+        std::this_thread::yield();
+        if (!timed) continue;
+        for (const char* name : {"handle", "macro", "by_name", "nested"}) {
+            const sp::Region* region = sp::ProfileManager::get_region(name);
+            if (region == nullptr) continue;
+            const std::vector<std::int64_t> starts = region->get_start_times();
+            for (const std::int64_t start : starts)
+                ASSERT_GE(start, began) << name << ": a call of an earlier session, setup " << i;
+        }
+    }
+    stop.store(true);
+    for (auto& thread : threads) thread.join();
+
+    // And the library is whole afterwards: exact counts in a fresh session.
+    sp::ProfileManager::setup({.flush_to_disk = false});
+    std::vector<std::thread> counted;
+    for (int t = 0; t < kThreads; ++t)
+        counted.emplace_back([&] {
+            for (int i = 0; i < 1000; ++i) sp::RegionScope s(handle);
+        });
+    for (auto& thread : counted) thread.join();
+    EXPECT_EQ(handle.num_calls(), static_cast<std::uint64_t>(kThreads) * 1000);
+    EXPECT_EQ(handle.get_start_times().size(), static_cast<std::size_t>(kThreads) * 1000);
 }
 
 }  // namespace

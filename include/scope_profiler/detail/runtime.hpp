@@ -105,6 +105,9 @@ struct ThreadCache {
     ThreadRecorder** slots = nullptr;
     std::uint32_t n_slots = 0;
     std::uint32_t state = 0;  // the session state (g_state) the slots belong to
+    /// Nonzero while this thread holds one of its recorders (RecordingMark): setup() frees the
+    /// old session's recorders only once no thread is marked (core/quiescence.hpp).
+    std::atomic<std::uint32_t> recording{0};
     bool registered = false;
     std::int32_t thread_index = -1;
     std::atomic<std::uint32_t> depth{0};
@@ -169,10 +172,25 @@ inline bool push_interval(ThreadRecorder* recorder, std::int64_t start, std::int
     return true;
 }
 
+/// Marks the thread while it holds a recorder: from before it reads the session state until
+/// its last write to the recorder. Plain stores: the ordering against setup() comes from the
+/// barrier setup() makes every thread execute (core/quiescence.hpp).
+struct RecordingMark {
+    ThreadCache& cache;
+    explicit RecordingMark(ThreadCache& c) noexcept : cache(c) {
+        cache.recording.store(1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark before the state's read
+    }
+    ~RecordingMark() { cache.recording.store(0, std::memory_order_release); }
+    RecordingMark(const RecordingMark&) = delete;
+    RecordingMark& operator=(const RecordingMark&) = delete;
+};
+
 /// Records a timed call that started in session `state`; a call that straddled setup() or
 /// finalize() belongs to no session and is dropped.
 inline void record_time(Region& region, std::int64_t start, std::int64_t end,
                         std::uint32_t state) noexcept {
+    const RecordingMark mark(t_cache);
     ThreadRecorder* recorder = cached_recorder(region, state);
     if SCOPE_PROFILER_UNLIKELY(recorder == nullptr || !same_session(state)) {
         record_slow(region, start, end, state);
@@ -182,6 +200,7 @@ inline void record_time(Region& region, std::int64_t start, std::int64_t end,
 }
 
 inline void record_count(Region& region, std::uint32_t state) noexcept {
+    const RecordingMark mark(t_cache);
     ThreadRecorder* recorder = cached_recorder(region, state);
     if SCOPE_PROFILER_UNLIKELY(recorder == nullptr || !same_session(state)) {
         record_slow(region, 0, 0, state);
