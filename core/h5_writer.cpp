@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -1018,6 +1019,18 @@ void RankFile::close() {
 
 // ---------------------------------------------------------------------------------------------
 // The merged file
+
+void lock_for_fork() noexcept { hdf5_mutex().lock(); }
+
+void unlock_after_fork(bool child) noexcept {
+    if (!child) {
+        hdf5_mutex().unlock();
+        return;
+    }
+    // The child's thread has another id than the thread that locked the recursive mutex, so it
+    // cannot unlock it: it gets a new one (nothing else in the child uses the old one).
+    new (&hdf5_mutex()) std::recursive_mutex();
+}
 
 std::string temporary_path(const std::string& path) {
     return path + ".tmp." + std::to_string(::getpid());

@@ -130,6 +130,12 @@ void merge_rank_files(const std::string& path, const Metadata& metadata,
 /// that it runs before it (exit handlers run in reverse order).
 void open_library();
 
+/// fork() handlers (core/fork_child.cpp): no HDF5 call of the library is under way while a
+/// process forks. lock_for_fork() waits for the one in progress; unlock_after_fork() releases
+/// it in the parent and gives the child a fresh lock.
+void lock_for_fork() noexcept;
+void unlock_after_fork(bool child) noexcept;
+
 /// Throws std::invalid_argument with a clear sentence when a file cannot be created at path
 /// (probes by creating and removing path + ".probe.<pid>").
 void check_writable(const std::string& path);

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "fork_child.hpp"
+
 namespace scope_profiler::detail {
 
 namespace {
@@ -58,6 +60,7 @@ void exit_for_the_program() noexcept {
 }
 
 extern "C" void on_program_thread_end(void*) {
+    if (in_fork_child()) return;  // the parent's library threads are not this process's
     // Thread-specific data destructors run at pthread_exit() and at a return from the thread's
     // function, never in exit(): the exit(0) here is never nested in another exit().
     if (only_library_threads_remain()) exit_for_the_program();

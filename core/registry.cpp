@@ -12,6 +12,7 @@
 #include "block_pool.hpp"
 #include "device_backend.hpp"
 #include "flusher.hpp"
+#include "fork_child.hpp"
 #include "h5_writer.hpp"
 #include "job.hpp"
 #include "library_threads.hpp"
@@ -46,6 +47,12 @@ void next_state(Mode mode, bool nvtx = false) noexcept {
     g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxBit : 0u),
                         std::memory_order_release);
 }
+
+}  // namespace
+
+void end_session_in_fork_child() noexcept { next_state(Mode::off); }
+
+namespace {
 
 std::uint64_t hash_name(std::string_view name) noexcept { return std::hash<std::string_view>{}(name); }
 
@@ -176,6 +183,7 @@ namespace {
 
 // A program that never calls finalize() still gets its file, at normal exit, with a warning.
 void finalize_at_exit() {
+    if (in_fork_child()) return;  // the parent's session: not this process's to write
     Registry& registry = Registry::instance();
     if (!registry.active()) return;
     std::cerr << "scope_profiler: warning: finalize() was not called; writing "
@@ -190,6 +198,10 @@ void finish_on_signal(int signo) { Registry::instance().finalize_on_signal(signo
 }  // namespace
 
 void Registry::setup(const Config& config) {
+    if (in_fork_child()) {
+        warn_in_fork_child("setup()");
+        return;
+    }
     config.validate();
     // A file that cannot be written is found now, not after hours of work.
     if (config.profiling_activated) h5::check_writable(config.file_path);
@@ -197,6 +209,7 @@ void Registry::setup(const Config& config) {
     // the file): otherwise a flusher's first write could initialize HDF5 after this point, and
     // at exit the file would be written with HDF5 already closed.
     h5::open_library();
+    handle_fork();
     static const bool at_exit_registered = std::atexit(finalize_at_exit) == 0;
     (void)at_exit_registered;
     // Collective under MPI (every rank calls setup()): rank, size and the clock offset to rank 0.
@@ -296,6 +309,10 @@ void Registry::report_open_scopes() const {
 }
 
 void Registry::finalize(bool verbose, std::string_view ended_by) {
+    if (in_fork_child()) {
+        warn_in_fork_child("finalize()");
+        return;
+    }
     if (finalize_locked(verbose, ended_by, /*collective=*/true, /*quiet_when_done=*/false))
         stop_watching_termination_signals();  // outside the lock: the watcher may be waiting for it
 }

@@ -8,6 +8,11 @@
 //       CALLS calls of "before", "ready" on stdout, then it waits for a signal. own-handler: a
 //       SIGTERM handler installed before setup() that makes the program exit(7); ignore-hup:
 //       SIGHUP ignored before setup().
+//   ending_child fork FILE CALLS ERRORS
+//       stderr appended to the file ERRORS; setup() (buffer_limit 1000: the flusher writes),
+//       CALLS calls of "work", fork(), CALLS / 2 more calls in each process. The child calls
+//       finalize() and exit(0); the parent waits for it (30 s at most: then it kills it and
+//       exits 5), calls finalize(), and exits 0 when the child exited 0, 6 otherwise.
 //   ending_child record FILE SHARED THREADS CALLS
 //       THREADS threads record "work" (CALLS each, 0: until killed), each publishing its count
 //       of completed calls in the file SHARED (a struct Shared, mapped). The main thread
@@ -17,6 +22,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <scope_profiler/scope_profiler.hpp>
@@ -105,6 +111,31 @@ int record_until_killed(const char* file, const char* shared_path, int threads,
 
 }  // namespace
 
+int fork_and_finalize_in_both(const char* file, std::uint64_t calls) {
+    sp::ProfileManager::setup({.buffer_limit = 1000, .file_path = file});
+    record("work", calls);
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child < 0) return 4;
+    record("work", calls / 2);
+    if (child == 0) {
+        sp::ProfileManager::finalize(false);
+        std::exit(0);  // its exit handlers run too
+    }
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (::waitpid(child, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(child, SIGKILL);
+            ::waitpid(child, &status, 0);
+            return 5;  // the child hung
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    sp::ProfileManager::finalize(false);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 6;
+}
+
 int main(int argc, char** argv) {
     if (argc < 4) return 2;
     const std::string mode = argv[1];
@@ -114,6 +145,10 @@ int main(int argc, char** argv) {
         return record_until_killed(file, argv[3], std::atoi(argv[4]), std::strtoull(argv[5], nullptr, 10));
     }
     const std::uint64_t calls = std::strtoull(argv[3], nullptr, 10);
+    if (mode == "fork") {
+        if (argc != 5 || std::freopen(argv[4], "a", stderr) == nullptr) return 2;
+        return fork_and_finalize_in_both(file, calls);
+    }
     if (mode == "signal") {
         bool own = false;
         for (int i = 4; i < argc; ++i) {

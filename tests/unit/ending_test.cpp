@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -199,6 +200,37 @@ class Ending : public ScratchDir {};
 // signal tests skip in the TSan build (tests/CMakeLists.txt).
 #define SKIP_WITHOUT_SIGNAL_DELIVERY()                                                    \
     if (!ENDING_SIGNALS) GTEST_SKIP() << "ThreadSanitizer build: signals are delivered late"
+
+// ---- fork() ----
+
+TEST_F(Ending, AForkChildRecordsNothingWritesNothingAndNeverHangs) {
+    // The parent has the flusher writing (buffer_limit 1000) when it forks, and both processes
+    // record and call finalize(). The child once hung on the HDF5 lock (4 of 20) and overwrote
+    // the parent's file. Now: profiling is off in the child, its finalize() says so once, and
+    // the parent's file holds exactly the parent's calls.
+    constexpr std::uint64_t kCalls = 5000;
+    Load load(2);
+    for (int run = 0; run < ENDING_FORK_RUNS; ++run) {
+        const std::string path = file("fork" + std::to_string(run) + ".h5");
+        const std::string errors = file("errors" + std::to_string(run));
+        Child child({"fork", path, std::to_string(kCalls), errors});
+        const int status = child.wait();
+        ASSERT_TRUE(WIFEXITED(status)) << "run " << run;
+        ASSERT_NE(WEXITSTATUS(status), 5) << "run " << run << ": the fork child hung";
+        ASSERT_EQ(WEXITSTATUS(status), 0) << "run " << run;
+        EXPECT_EQ(h5_read::read_layout(path).at(0).at("work").start_times.size(),
+                  kCalls + kCalls / 2)
+            << "run " << run << ": the parent's calls, and only them";
+        EXPECT_EQ(ended_by(path), "finalize()");
+        EXPECT_FALSE(fs::exists(rank_file_path(path, 0)));
+        EXPECT_FALSE(fs::exists(h5::twin_path(rank_file_path(path, 0))));
+        std::ifstream in(errors);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string warning = "scope_profiler: warning: finalize() in a fork() child (pid ";
+        ASSERT_NE(text.find(warning), std::string::npos) << text;
+        EXPECT_EQ(text.find(warning, text.find(warning) + 1), std::string::npos) << "once: " << text;
+    }
+}
 
 // ---- exit without finalize() ----
 
