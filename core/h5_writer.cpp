@@ -511,7 +511,32 @@ void sync_directory_of(const std::string& file) {  // best effort: the rename is
     ::close(fd);
 }
 
+/// Empty when path is missing or a regular file (or a link to one); otherwise what it is ("a
+/// character device"). A profile is never renamed over anything else: as root, renaming onto
+/// /dev/full or /dev/null would replace the device node with a file.
+std::string not_a_regular_file(const std::string& path) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) return {};  // missing (or a dangling link)
+    const mode_t type = status.st_mode & S_IFMT;
+    switch (type) {
+        case S_IFREG: return {};
+        case S_IFDIR: return "a directory";
+        case S_IFCHR: return "a character device";
+        case S_IFBLK: return "a block device";
+        case S_IFIFO: return "a FIFO";
+        case S_IFSOCK: return "a socket";
+        default: return "not a regular file";
+    }
+}
+
+void refuse_non_regular(const std::string& path, const std::string& what) {
+    if (const std::string is = not_a_regular_file(path); !is.empty())
+        throw std::runtime_error("scope_profiler: " + what + ": " + path + " is " + is +
+                                 ", not a regular file: it is left as it is");
+}
+
 void rename_into_place(const std::string& from, const std::string& to, const std::string& what) {
+    refuse_non_regular(to, what);
     std::error_code error;
     std::filesystem::rename(from, to, error);
     if (error)
@@ -895,6 +920,9 @@ void RankFile::Impl::drop_twin(const std::string& why) noexcept {
     H5Eclear2(H5E_DEFAULT);
     std::error_code ignored;
     std::filesystem::remove(twin_path(path), ignored);
+    // A rank file that is gone (its directory removed) is said so where it is missed, once,
+    // at finalize(): no word here about how it would have been written.
+    if (!std::filesystem::exists(path, ignored)) return;
     std::fprintf(stderr,
                  "scope_profiler: warning: %s: %s; the rank file is written in place from now on "
                  "(a process killed while it is being written can leave a region unreadable)\n",
@@ -938,6 +966,7 @@ RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_
             failed += std::string(failed.empty() ? "" : ", ") + describe(method) + ": " +
                       errno_text(result.error);
         }
+        refuse_non_regular(path, what);
         std::filesystem::rename(creating, path);
         if (!f.swap) {
             f.drop_twin("this file system cannot swap two files' names (" +
@@ -1131,8 +1160,8 @@ void check_writable(const std::string& path) {
     const std::string prefix = "scope_profiler: cannot write the profiling file '" + path + "': ";
     if (path.empty()) throw std::invalid_argument("scope_profiler: the profiling file path is empty");
     std::error_code error;
-    if (std::filesystem::is_directory(path, error))
-        throw std::invalid_argument(prefix + "it is a directory");
+    if (const std::string is = not_a_regular_file(path); !is.empty())
+        throw std::invalid_argument(prefix + "it is " + is + ", not a regular file");
     std::filesystem::path directory = std::filesystem::path(path).parent_path();
     if (directory.empty()) directory = ".";
     const std::string probe = path + ".probe." + std::to_string(::getpid());

@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -49,11 +50,33 @@ bool complete_rank_file(Flusher& flusher, const std::vector<const Region*>& regi
         file->close();
         return true;
     } catch (const std::exception& e) {
-        report(e, path.empty() ? "the recorded data stays in memory (the queries still answer)"
-                               : "the intervals flushed during the run are in " + path +
-                                     ", the others stay in memory (the queries still answer)");
+        std::error_code ignored;
+        if (path.empty())
+            report(e, "the recorded data stays in memory (the queries still answer)");
+        else if (!std::filesystem::exists(path, ignored))
+            report(e, "the rank file " + path + " is gone (was its directory removed?), and "
+                      "with it the intervals flushed during the run; the others stay in memory "
+                      "(the queries still answer)");
+        else
+            report(e, "the intervals flushed during the run are in " + path +
+                          ", the others stay in memory (the queries still answer)");
         return false;
     }
+}
+
+/// After a failed merge: which rank files are still there to read.
+std::string what_remains_of(const std::vector<std::pair<int, std::string>>& files) {
+    std::vector<std::string> kept;
+    std::error_code ignored;
+    for (const auto& [rank, file] : files)
+        if (std::filesystem::exists(file, ignored)) kept.push_back(file);
+    if (kept.size() == files.size()) return "the rank files are kept beside it";
+    if (kept.empty())
+        return "the rank files are gone too (was their directory removed?): what they held is "
+               "lost, what is in memory stays (the queries still answer)";
+    std::string list;
+    for (const std::string& file : kept) list += (list.empty() ? "" : ", ") + file;
+    return "of the rank files, only " + list + " remain";
 }
 
 }  // namespace
@@ -114,7 +137,7 @@ bool write_session_file(const Config& config, const Job& job,
             h5::merge_rank_files(config.file_path, session_metadata(job, end), files);
             written = true;
         } catch (const std::exception& e) {
-            report(e, "the rank files are kept beside it");
+            report(e, what_remains_of(files));
         }
     }
     return broadcast_outcome(job, written);  // collective under MPI

@@ -1,8 +1,12 @@
 // The file a session ends with: finalize() writes every region, host and device, with the
 // metadata; a path that cannot be written is refused at setup(); a program that never calls
 // finalize() still gets its file at exit.
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "fake_device_backend.hpp"
 #include "h5_read.hpp"
@@ -97,6 +101,56 @@ TEST_F(Output, SetupRefusesAPathThatCannotBeWrittenAndKeepsTheSession) {
     EXPECT_EQ(calls_of("kept"), 1u);
     EXPECT_EQ(sp::ProfileManager::get_config().file_path, path("ok.h5"));
     sp::ProfileManager::finalize(false);  // before TearDown removes the directory it writes to
+}
+
+TEST_F(Output, AProfileIsNeverRenamedOverWhatIsNotARegularFile) {
+    // As root, renaming onto /dev/full once replaced the device node with a regular file. A FIFO
+    // stands in for the device here. setup() refuses it; one made after setup() is left as it
+    // is at finalize(), and the data stays in memory.
+    const std::string fifo = path("fifo.h5");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    try {
+        sp::ProfileManager::setup({.flush_to_disk = false, .file_path = fifo});
+        ADD_FAILURE() << "setup accepted a FIFO";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("it is a FIFO, not a regular file"), std::string::npos)
+            << e.what();
+    }
+    for (const bool flush : {false, true}) {
+        const std::string later = path(flush ? "later_flushed.h5" : "later.h5");
+        sp::ProfileManager::setup({.flush_to_disk = flush, .buffer_limit = 10, .file_path = later});
+        for (int i = 0; i < 100; ++i) auto r = sp::ProfileManager::profile_region("kept");
+        ASSERT_EQ(::mkfifo(later.c_str(), 0644), 0);
+        ::testing::internal::CaptureStderr();
+        sp::ProfileManager::finalize(false);
+        const std::string message = ::testing::internal::GetCapturedStderr();
+        EXPECT_NE(message.find(later + " is a FIFO, not a regular file: it is left as it is"),
+                  std::string::npos) << message;
+        struct stat status {};
+        ASSERT_EQ(::stat(later.c_str(), &status), 0);
+        EXPECT_TRUE(S_ISFIFO(status.st_mode)) << "flush " << flush;
+        EXPECT_EQ(calls_of("kept"), 100u);  // the queries still answer
+    }
+}
+
+TEST_F(Output, AFailedFinalizeSaysTrulyWhatRemainsWhenTheDirectoryIsGone) {
+    // The directory of file_path (and the rank file in it) removed during the run.
+    const std::string dir = path("gone");
+    fs::create_directories(dir);
+    sp::ProfileManager::setup({.buffer_limit = 10, .file_path = dir + "/p.h5"});
+    for (int i = 0; i < 100; ++i) auto r = sp::ProfileManager::profile_region("kept");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!fs::exists(dir + "/p.rank0.h5") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(fs::exists(dir + "/p.rank0.h5")) << "the flusher never wrote";
+    fs::remove_all(dir);
+    ::testing::internal::CaptureStderr();
+    sp::ProfileManager::finalize(false);
+    const std::string message = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(message.find("are kept"), std::string::npos) << message;
+    EXPECT_EQ(message.find("flushed during the run are in"), std::string::npos) << message;
+    EXPECT_NE(message.find("gone"), std::string::npos) << message;
+    EXPECT_EQ(calls_of("kept"), 100u);
 }
 
 TEST_F(Output, AProgramThatNeverCallsFinalizeGetsItsFileAtExitWithAWarning) {
