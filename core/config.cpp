@@ -64,6 +64,17 @@ Config Config::from_env(Config base) {
     apply_bool("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", base.finalize_on_signal);
     apply_size("SCOPE_PROFILER_BUFFER_LIMIT", base.buffer_limit);
     apply_size("SCOPE_PROFILER_FLUSH_INTERVAL_MS", base.flush_interval_ms, 0);
+    if (const char* value = env_value("SCOPE_PROFILER_ON_BACKPRESSURE")) {
+        const std::string v = lower(value);
+        if (v == "wait") {
+            base.on_backpressure = Backpressure::wait;
+        } else if (v == "drop") {
+            base.on_backpressure = Backpressure::drop;
+        } else {
+            throw std::invalid_argument(std::string("SCOPE_PROFILER_ON_BACKPRESSURE='") + value +
+                                        "' is neither wait nor drop");
+        }
+    }
     if (const char* path = env_value("SCOPE_PROFILER_FILE_PATH")) base.file_path = path;
     return base;
 }
@@ -78,6 +89,10 @@ void Config::validate() const {
         throw std::invalid_argument("Config::flush_interval_ms is " +
                                     std::to_string(flush_interval_ms) +
                                     ": at most 86400000 (a day); 0 turns the timed flush off");
+    }
+    if (on_backpressure != Backpressure::wait && on_backpressure != Backpressure::drop) {
+        throw std::invalid_argument("Config::on_backpressure is neither Backpressure::wait nor "
+                                    "Backpressure::drop");
     }
     if (file_path.empty()) {
         throw std::invalid_argument("Config::file_path is empty: name the HDF5 file to write");

@@ -24,6 +24,16 @@ std::atomic<std::size_t> g_flush_limit{0};
 std::atomic<std::int64_t> g_last_complete_pass{0};  // see last_complete_pass_began_ns()
 std::atomic<std::size_t> g_device_flush_limit{0};
 
+// Back-pressure (make_room).
+std::atomic<std::uint32_t> g_pending_limit{0};
+std::atomic<bool> g_drop{false};
+std::atomic<bool> g_failing{false};
+std::atomic<std::uint64_t> g_waits{0};
+std::atomic<std::int64_t> g_waited_ns{0};
+std::atomic<std::int64_t> g_test_delay_ms{0};
+std::mutex g_room_mutex;
+std::condition_variable g_room;  // notified after every pass, and when the flusher stops
+
 using Clock = std::chrono::steady_clock;
 
 // After a failed pass, the next one waits at least this long (a full disk may have room again).
@@ -40,6 +50,40 @@ std::string rank_file_path(const std::string& file_path, int rank) {
 }
 
 std::size_t flush_limit() noexcept { return g_flush_limit.load(std::memory_order_relaxed); }
+
+std::uint32_t pending_block_limit() noexcept {
+    return g_failing.load(std::memory_order_relaxed) ? 0
+                                                     : g_pending_limit.load(std::memory_order_relaxed);
+}
+
+bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allowed) noexcept {
+    request_flush();
+    if (g_drop.load(std::memory_order_relaxed)) return false;
+    const Clock::time_point began = Clock::now();
+    try {
+        std::unique_lock lock(g_room_mutex);
+        // Timed waits: a notification may come between the check and the wait, and the bound
+        // may go (the flusher stopped or failing) without one.
+        while (full_blocks.load(std::memory_order_relaxed) >= allowed && pending_block_limit() != 0) {
+            g_room.wait_for(lock, std::chrono::milliseconds(10));
+            request_flush();
+        }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a mutex error: record the call, do not wait
+    }
+    g_waits.fetch_add(1, std::memory_order_relaxed);
+    g_waited_ns.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - began)
+                              .count(),
+                          std::memory_order_relaxed);
+    return true;
+}
+
+BackpressureWaits backpressure_waits() noexcept {
+    return {g_waits.load(std::memory_order_relaxed), g_waited_ns.load(std::memory_order_relaxed)};
+}
+
+void slow_down_flusher_for_tests(std::int64_t milliseconds) noexcept {
+    g_test_delay_ms.store(milliseconds, std::memory_order_relaxed);
+}
 
 void request_flush() noexcept { Flusher::instance().request(); }
 
@@ -124,6 +168,15 @@ void Flusher::start(const Config& config, const Job& job) {
     g_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
     g_device_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
     f.interval = std::chrono::milliseconds(config.flush_interval_ms);
+    const std::size_t batch_blocks = (config.buffer_limit + kBlockCapacity - 1) / kBlockCapacity;
+    g_pending_limit.store(flush ? static_cast<std::uint32_t>(std::clamp<std::size_t>(
+                                      4 * batch_blocks, 64, UINT32_MAX / 2))
+                                : 0,
+                          std::memory_order_relaxed);
+    g_drop.store(config.on_backpressure == Backpressure::drop, std::memory_order_relaxed);
+    g_failing.store(false, std::memory_order_relaxed);
+    g_waits.store(0, std::memory_order_relaxed);
+    g_waited_ns.store(0, std::memory_order_relaxed);
     f.accepting = flush;
     f.stopping = false;
     g_last_complete_pass.store(0, std::memory_order_relaxed);
@@ -187,6 +240,8 @@ void Flusher::Impl::run() {
         queue.clear();
         const std::vector<Region*> regions = watched;  // grows only; the regions outlive the session
         lock.unlock();
+        if (const std::int64_t delay = g_test_delay_ms.load(std::memory_order_relaxed); delay > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         const Clock::time_point began = Clock::now();
         bool ok = false;
         try {
@@ -200,6 +255,7 @@ void Flusher::Impl::run() {
                                            began.time_since_epoch()).count(),
                                        std::memory_order_release);
         }
+        g_room.notify_all();  // threads waiting for room (Backpressure::wait)
         due = interval == Clock::duration::zero() ? never : began + interval;
         retry_at = ok ? Clock::time_point::min() : Clock::now() + kRetryInterval;
         lock.lock();
@@ -234,11 +290,13 @@ bool Flusher::Impl::append(const std::string& region_name) {
                          "at the latest)\n";
         }
         failing = true;
+        g_failing.store(true, std::memory_order_relaxed);  // no bound: the calls stay in memory
         return false;
     }
     if (failing) {
         std::cerr << "scope_profiler: flushing to " << path << " works again\n";
         failing = false;
+        g_failing.store(false, std::memory_order_relaxed);
     }
     return true;
 }
@@ -311,6 +369,8 @@ void Flusher::Impl::stop() {
         std::lock_guard lock(mutex);
         accepting = false;
         stopping = true;
+        g_pending_limit.store(0, std::memory_order_relaxed);  // no thread waits for it any more
+        g_room.notify_all();
         queue.clear();  // the batches are still in their regions' handed lists
         wake.notify_one();
     }

@@ -1,7 +1,8 @@
 #pragma once
 // The flusher (flush_to_disk = true): a background thread that writes what the recording
 // threads hold in memory to this rank's file during the run, so memory stays bounded, a killed
-// run loses little, and no recording thread waits for the disk. Internal to core/.
+// run loses little, and no recording thread waits for the disk unless it outruns it (back-pressure:
+// pending_block_limit, make_room). Internal to core/.
 //
 // It writes at least every flush_interval_ms, and sooner when a thread has recorded
 // buffer_limit calls of a region since its last mark (the mark wakes it). Each pass takes, per
@@ -37,6 +38,27 @@ void request_flush() noexcept;
 /// When (steady_clock ns) the last pass that wrote everything it took began: every interval a
 /// thread had recorded before then is on disk. 0 before the first. For tests and diagnostics.
 std::int64_t last_complete_pass_began_ns() noexcept;
+
+/// Back-pressure: the most full blocks a thread's recorder of a region may hold that are not on
+/// disk, max(64, 4 x buffer_limit in blocks); 0 where there is no bound (the session does not
+/// flush, the flusher has stopped, or it is failing: then the calls stay in memory, as said).
+std::uint32_t pending_block_limit() noexcept;
+
+/// A recorder holds `allowed` (pending_block_limit()) full blocks that are not on disk yet.
+/// Config::on_backpressure wait: wakes the flusher and waits until the recorder holds fewer (or
+/// there is no bound any more), then true; drop: false, the caller drops the call. Takes no lock
+/// of the library's other than its own.
+bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allowed) noexcept;
+
+/// This session's waits for the disk (Backpressure::wait), reported at finalize().
+struct BackpressureWaits {
+    std::uint64_t count = 0;
+    std::int64_t total_ns = 0;
+};
+BackpressureWaits backpressure_waits() noexcept;
+
+/// Tests only: each pass of the flusher first sleeps this long, as on a slow disk.
+void slow_down_flusher_for_tests(std::int64_t milliseconds) noexcept;
 
 /// `region` records timed calls in this session: the flusher's passes include it.
 void watch_for_flush(Region& region) noexcept;

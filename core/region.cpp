@@ -144,6 +144,8 @@ struct FlushedAccess {
             const auto taken = static_cast<std::ptrdiff_t>(p.blocks.size());
             done.insert(done.end(), full.begin(), full.begin() + taken);
             full.erase(full.begin(), full.begin() + taken);
+            p.recorder->full_blocks.store(static_cast<std::uint32_t>(full.size()),
+                                          std::memory_order_relaxed);
             p.recorder->flushed = p.current_size;
         }
         return done;

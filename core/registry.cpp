@@ -251,6 +251,7 @@ void Registry::setup_locked(const Config& config, const Job& job) {
                 for (auto& recorder : region->recorders_) retired_.push_back(std::move(recorder));
             region->recorders_.clear();
             region->dropped_.store(0, std::memory_order_relaxed);
+            region->backpressure_dropped_.store(0, std::memory_order_relaxed);
         }
         clear_device_data(*region);
         clear_flushed(*region);
@@ -352,6 +353,13 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
                   << " device intervals were lost to failing CUDA calls (reported above)\n";
     }
 
+    if (const BackpressureWaits waits = backpressure_waits(); waits.count > 0) {
+        std::cerr << "scope_profiler: warning: the disk could not keep up: recording threads "
+                     "waited for the flusher "
+                  << waits.count << " times, " << waits.total_ns / 1'000'000
+                  << " ms in all (on_backpressure = wait: nothing was lost; the waits fall "
+                     "inside the enclosing regions)\n";
+    }
     std::vector<RegionSummary> summaries;
     summaries.reserve(listed_.size());
     for (const Region* region : listed_) {
@@ -359,6 +367,13 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
         if (dropped > 0) {
             std::cerr << "scope_profiler: warning: " << dropped << " calls of region '"
                       << h5::name_for_message(region->name()) << "' were lost: memory ran out while recording\n";
+        }
+        const std::uint64_t not_kept =
+            region->backpressure_dropped_.load(std::memory_order_relaxed);
+        if (not_kept > 0) {
+            std::cerr << "scope_profiler: warning: " << not_kept << " calls of region '"
+                      << h5::name_for_message(region->name())
+                      << "' were dropped: the disk could not keep up (on_backpressure = drop)\n";
         }
         summaries.push_back(summarize(*region, config_.time_trace));
     }
@@ -457,11 +472,19 @@ bool ThreadRecorder::push_at_limit(std::int64_t start, std::int64_t end) noexcep
     Block* block = current;
     std::uint32_t n = block->size.load(std::memory_order_relaxed);
     if (n == kBlockCapacity) {
+        // More full blocks not on disk than allowed: the disk cannot keep up (back-pressure).
+        const std::uint32_t allowed = pending_block_limit();
+        if (allowed != 0 && full_blocks.load(std::memory_order_relaxed) >= allowed &&
+            !make_room(full_blocks, allowed)) {
+            RegionAccess::backpressure_dropped(*region).fetch_add(1, std::memory_order_relaxed);
+            return true;  // dropped, and counted as such
+        }
         Block* fresh = acquire_block();
         if (fresh == nullptr) return false;  // the block stays full: the next call tries again
         try {
             std::lock_guard lock(mutex);
             full.push_back(block);
+            full_blocks.store(static_cast<std::uint32_t>(full.size()), std::memory_order_relaxed);
             current = fresh;
         } catch (...) {
             release_block(fresh);

@@ -7,6 +7,15 @@
 
 namespace scope_profiler {
 
+/// What a recording thread does when the disk cannot keep up with it (Config::on_backpressure).
+enum class Backpressure {
+    /// It waits for the flusher before it records more: nothing is lost, the waits are counted
+    /// and reported at finalize().
+    wait,
+    /// It drops the call: the thread never waits; the dropped calls are counted and reported.
+    drop,
+};
+
 /**
  * @brief What the profiler records and where it writes, chosen once at ProfileManager::setup().
  *
@@ -39,6 +48,10 @@ struct Config {
     /// On SIGTERM, SIGINT or SIGHUP, finish the file before the signal takes its usual course
     /// (the previous handler, or the default action). See docs/configuration.md.
     bool finalize_on_signal = true;
+    /// With `flush_to_disk`: what a thread does once it holds more calls of a region that are
+    /// not on disk yet than memory is allowed for (max(4 x buffer_limit, 65,280) calls), because
+    /// the disk (or the flusher's core) cannot keep up. See docs/configuration.md.
+    Backpressure on_backpressure = Backpressure::wait;
 
     /**
      * @brief `base` with every `SCOPE_PROFILER_*` environment variable that is set applied on top.
@@ -47,7 +60,8 @@ struct Config {
      * `SCOPE_PROFILER_FLUSH_TO_DISK`, `SCOPE_PROFILER_USE_NVTX`,
      * `SCOPE_PROFILER_FINALIZE_ON_SIGNAL` (booleans: 1/0, true/false, on/off, yes/no, any case),
      * `SCOPE_PROFILER_BUFFER_LIMIT` (a positive integer), `SCOPE_PROFILER_FLUSH_INTERVAL_MS` (an
-     * integer, 0 included) and `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
+     * integer, 0 included), `SCOPE_PROFILER_ON_BACKPRESSURE` (`wait` or `drop`) and
+     * `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
      * @throws std::invalid_argument naming the variable when a value cannot be parsed.
      * \code
      * // the program's choice, which SCOPE_PROFILER_PROFILING_ACTIVATED=0 can still switch off

@@ -130,6 +130,7 @@ private:
     std::vector<std::unique_ptr<detail::ThreadRecorder>> recorders_;  // current session, one per thread
     std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
     std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)
+    std::atomic<std::uint64_t> backpressure_dropped_{0};  // calls dropped: the disk fell behind
     mutable std::atomic<const void*> nvtx_{nullptr};  // this region's NVTX attributes, made once
     mutable std::mutex device_mutex_;                 // guards device_ and device_handed_
     DeviceIntervals device_;                          // resolved device intervals, this session

@@ -25,6 +25,7 @@ TEST(Config, DefaultsAreThePythonLibrarys) {
     EXPECT_TRUE(config.use_nvtx);
     EXPECT_EQ(config.flush_interval_ms, 1000u);
     EXPECT_TRUE(config.finalize_on_signal);
+    EXPECT_EQ(config.on_backpressure, sp::Backpressure::wait);
 }
 
 TEST(Config, FromEnvReadsEveryVariable) {
@@ -36,6 +37,7 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EnvVar f("SCOPE_PROFILER_FILE_PATH", "/tmp/run 1/out.h5");
     EnvVar g("SCOPE_PROFILER_FLUSH_INTERVAL_MS", "0");
     EnvVar h("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", "off");
+    EnvVar i("SCOPE_PROFILER_ON_BACKPRESSURE", "Drop");
     const sp::Config config = sp::Config::from_env();
     EXPECT_FALSE(config.profiling_activated);
     EXPECT_FALSE(config.time_trace);
@@ -45,6 +47,19 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EXPECT_EQ(config.file_path, "/tmp/run 1/out.h5");
     EXPECT_EQ(config.flush_interval_ms, 0u);
     EXPECT_FALSE(config.finalize_on_signal);
+    EXPECT_EQ(config.on_backpressure, sp::Backpressure::drop);
+}
+
+TEST(Config, FromEnvRejectsABackpressurePolicyItDoesNotKnow) {
+    EnvVar v("SCOPE_PROFILER_ON_BACKPRESSURE", "block");
+    try {
+        (void)sp::Config::from_env();
+        ADD_FAILURE() << "accepted block";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "SCOPE_PROFILER_ON_BACKPRESSURE='block' is neither wait nor drop");
+    }
+    EXPECT_THROW((sp::Config{.on_backpressure = static_cast<sp::Backpressure>(7)}.validate()),
+                 std::invalid_argument);
 }
 
 TEST(Config, FromEnvRejectsAFlushIntervalThatIsNotAnInteger) {

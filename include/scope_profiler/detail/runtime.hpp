@@ -85,6 +85,7 @@ struct alignas(64) ThreadRecorder {
     std::mutex mutex;
     std::uint32_t flushed = 0;                // on disk at the head of the oldest block (mutex)
     std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
+    std::atomic<std::uint32_t> full_blocks{0};  // full.size(), stored under mutex, read by the owner
 
     ThreadRecorder(Region* owner, std::int32_t thread) : thread_index(thread), region(owner) {}
     ~ThreadRecorder();
@@ -128,6 +129,9 @@ SCOPE_PROFILER_NOINLINE Region* resolve_site(CallSite& site, std::string_view na
 struct RegionAccess {
     static std::uint32_t id(const Region& r) noexcept { return r.id_; }
     static std::atomic<std::uint64_t>& dropped(Region& r) noexcept { return r.dropped_; }
+    static std::atomic<std::uint64_t>& backpressure_dropped(Region& r) noexcept {
+        return r.backpressure_dropped_;
+    }
     static std::atomic<const void*>& nvtx(const Region& r) noexcept { return r.nvtx_; }
 };
 
