@@ -233,6 +233,7 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
 }
 
 void run_export(const ExportOptions& options) {
+    protect_inputs({options.file});
     const RegionFilter regions(options.include, options.exclude);
     const RankSet ranks(options.ranks);
     const ProfileFile file(options.file);

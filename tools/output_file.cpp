@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "profile_file.hpp"
 
@@ -66,10 +67,28 @@ void untrack(const std::string& temporary) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string>& protected_inputs() {
+    static std::vector<std::string> inputs;
+    return inputs;
+}
+
+}  // namespace
+
+void protect_inputs(const std::vector<std::string>& inputs) {
+    protected_inputs().insert(protected_inputs().end(), inputs.begin(), inputs.end());
+}
+
 OutputFile::OutputFile(std::string path)
     : path_(std::move(path)),
       temporary_(path_ + ".tmp." + std::to_string(::getpid())),
       buffer_(new char[kBufferBytes]) {
+    for (const std::string& input : protected_inputs()) {
+        std::error_code error;
+        if (std::filesystem::equivalent(path_, input, error))
+            fail(path_, "it is the input " + input + ", which the command does not overwrite");
+    }
     stream_.rdbuf()->pubsetbuf(buffer_.get(), kBufferBytes);
     errno = 0;
     stream_.open(temporary_, std::ios::binary | std::ios::trunc);

@@ -8,13 +8,18 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace scope_profiler::cli {
 
+/// The files this command reads: an OutputFile at one of them (the same file under any name)
+/// is refused, so that `report p.h5 --json p.h5` cannot replace the profile it reads.
+void protect_inputs(const std::vector<std::string>& inputs);
+
 class OutputFile {
 public:
-    /// Creates the temporary file; a path that cannot be written throws InputError naming it
-    /// and the reason.
+    /// Creates the temporary file; a path that cannot be written, or that is one of the
+    /// protected inputs, throws InputError naming it and the reason.
     explicit OutputFile(std::string path);
     ~OutputFile();  // removes the temporary file unless commit() succeeded
     OutputFile(const OutputFile&) = delete;

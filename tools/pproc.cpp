@@ -274,6 +274,7 @@ void write_outputs(const std::string& dir, const Outputs& outputs) {
 }  // namespace
 
 void run_pproc(const PprocOptions& options) {
+    protect_inputs(options.files);
     if (options.export_format != "csv" && options.export_format != "json") {
         throw InputError("--export-data-format: '" + options.export_format + "' is neither csv nor json");
     }

@@ -258,6 +258,8 @@ void ProfileFile::Impl::open() {
     const auto status = std::filesystem::status(path, error);
     if (!std::filesystem::exists(status)) fail(path, "no such file");
     if (std::filesystem::is_directory(status)) fail(path, "is a directory, not a profiling file");
+    if (!std::filesystem::is_regular_file(status))  // a FIFO would block the read for ever
+        fail(path, "is not a regular file (a FIFO, a device or a socket), not a profiling file");
     if (::access(path.c_str(), R_OK) != 0) fail(path, std::strerror(errno));
     if (std::filesystem::file_size(path, error) == 0) fail(path, "the file is empty, not an HDF5 file");
     const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());

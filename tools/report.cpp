@@ -698,6 +698,7 @@ void write_csv(std::ostream& out, const std::vector<FileReport>& files) {
 // ---- the command ----
 
 void run_report(const ReportOptions& options) {
+    protect_inputs(options.files);
     const RegionFilter filter(options.include, options.exclude);
     const RankSet ranks(options.ranks);
     std::vector<RegionReport> none;

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <scope_profiler/scope_profiler.hpp>
 
@@ -114,6 +117,25 @@ TEST_F(Cli, BadInputExitsWithCodeTwoAndOneLine) {
     expect_bad_input({"export", file("cut.h5"), "--chrome-trace", file("t.json")}, "truncated or damaged");
     expect_bad_input({"export", file("run.h5"), "--chrome-trace", file("t.json"), "--ranks", "4"}, "none of the ranks");
     expect_bad_input({"export", file("run.h5"), "--chrome-trace", file("no/such/dir/t.json")}, "cannot write");
+}
+
+TEST_F(Cli, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
+    // `report p.h5 --json p.h5` once replaced the profile with its report.
+    const std::string input = file("run.h5");
+    const std::string before = tools_test::read_text(input);
+    std::filesystem::create_hard_link(input, file("alias.h5"));  // the same file under another name
+    expect_bad_input({"report", input, "--json", input}, "it is the input");
+    expect_bad_input({"report", input, "--csv", file("alias.h5")}, "it is the input");
+    expect_bad_input({"export", input, "--chrome-trace", input}, "it is the input");
+    EXPECT_EQ(tools_test::read_text(input), before);
+}
+
+TEST_F(Cli, AnInputThatIsNotARegularFileIsRefusedAtOnce) {
+    // A FIFO once made the command wait for ever.
+    const std::string fifo = file("fifo.h5");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    expect_bad_input({"report", fifo}, "is not a regular file");
+    expect_bad_input({"export", fifo, "--chrome-trace", file("t.json")}, "is not a regular file");
 }
 
 TEST_F(Cli, AFailedReportLeavesAnExistingOutputAsItWas) {
