@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, only those that are missing.
 #   scripts/install_deps.sh            what the library, the sample and the scope-profiler program need
-#                                      (HDF5's C library, CLI11, nlohmann-json)
+#                                      (HDF5's C library, CLI11, nlohmann-json, RE2, pkg-config)
 #   scripts/install_deps.sh --tests    plus GoogleTest, Google Benchmark, h5dump, h5py and OpenMPI
 set -euo pipefail
-packages=(cmake g++ make python3 libhdf5-dev libcli11-dev nlohmann-json3-dev)
+packages=(cmake g++ make python3 pkg-config libhdf5-dev libcli11-dev nlohmann-json3-dev libre2-dev)
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev hdf5-tools python3-h5py
              libopenmpi-dev openmpi-bin)

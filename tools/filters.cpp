@@ -1,5 +1,7 @@
 #include "filters.hpp"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -9,23 +11,26 @@ namespace scope_profiler::cli {
 
 namespace {
 
-std::vector<std::regex> compile(const std::vector<std::string>& patterns, const char* option) {
-    std::vector<std::regex> compiled;
+std::vector<std::shared_ptr<const re2::RE2>> compile(const std::vector<std::string>& patterns,
+                                                     const char* option) {
+    std::vector<std::shared_ptr<const re2::RE2>> compiled;
     compiled.reserve(patterns.size());
+    re2::RE2::Options options;
+    options.set_log_errors(false);  // the error goes into the one-line message instead
     for (const auto& pattern : patterns) {
-        try {
-            compiled.emplace_back(pattern, std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& e) {
+        auto re = std::make_shared<const re2::RE2>(pattern, options);
+        if (!re->ok())
             throw InputError(std::string(option) + ": '" + pattern +
-                             "' is not a valid regular expression (" + e.what() + ")");
-        }
+                             "' is not a valid regular expression (" + re->error() + ")");
+        compiled.push_back(std::move(re));
     }
     return compiled;
 }
 
-bool any_match(const std::vector<std::regex>& patterns, std::string_view name) {
-    return std::any_of(patterns.begin(), patterns.end(), [name](const std::regex& pattern) {
-        return std::regex_search(name.begin(), name.end(), pattern);
+bool any_match(const std::vector<std::shared_ptr<const re2::RE2>>& patterns,
+               std::string_view name) {
+    return std::any_of(patterns.begin(), patterns.end(), [name](const auto& pattern) {
+        return re2::RE2::PartialMatch(re2::StringPiece(name.data(), name.size()), *pattern);
     });
 }
 

@@ -2,16 +2,22 @@
 // What a command looks at: regions chosen by --include / --exclude regular expressions and ranks
 // chosen by --ranks "0-3,5". Shared by report, export and pproc.
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}
+
 namespace scope_profiler::cli {
 
 /// Regions chosen by name. A name is kept when it matches one of the include patterns (or there
-/// are none) and none of the exclude patterns. A pattern matches anywhere in the name
-/// (std::regex_search, ECMAScript grammar): anchor it with ^ and $ to match the whole name.
+/// are none) and none of the exclude patterns. A pattern matches anywhere in the name (RE2's
+/// syntax, close to Perl's and ECMAScript's without backreferences or lookaround; a name is UTF-8
+/// text): anchor it with ^ and $ to match the whole name. Matching takes time linear in the
+/// name and no recursion, so no name is too long.
 class RegionFilter {
 public:
     RegionFilter() = default;
@@ -25,7 +31,7 @@ public:
 
 private:
     std::vector<std::string> include_text_, exclude_text_;
-    std::vector<std::regex> include_, exclude_;
+    std::vector<std::shared_ptr<const re2::RE2>> include_, exclude_;
 };
 
 /// Ranks chosen by a list such as "0-3,5" (ranges inclusive, blanks allowed around the parts).

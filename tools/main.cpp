@@ -24,7 +24,7 @@ namespace {
 /// --include, --exclude and --ranks, shared by every subcommand that reads regions.
 void add_selection(CLI::App& command, std::vector<std::string>& include, std::vector<std::string>& exclude,
                    std::string& ranks) {
-    command.add_option("--include", include, "Only regions whose name matches this ECMAScript regex (repeatable)")
+    command.add_option("--include", include, "Only regions whose name matches this regex (RE2 syntax; repeatable)")
         ->allow_extra_args(false)
         ->type_name("REGEX");
     command.add_option("--exclude", exclude, "Leave out regions whose name matches this regex (repeatable)")

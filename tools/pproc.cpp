@@ -352,7 +352,7 @@ void add_pproc_command(CLI::App& app) {
                  "files of different rank counts, speedup.svg");
     command->add_option("files", options->files, "Profiling files (HDF5); several are compared side by side")->required();
     command->add_option("-o,--output", options->output_dir, "Directory for the charts (created when missing)")->required();
-    command->add_option("--include", options->include, "Only regions whose name matches this ECMAScript regex (repeatable)")
+    command->add_option("--include", options->include, "Only regions whose name matches this regex (RE2 syntax; repeatable)")
         ->allow_extra_args(false);
     command->add_option("--exclude", options->exclude, "Leave out regions whose name matches this regex (repeatable)")
         ->allow_extra_args(false);

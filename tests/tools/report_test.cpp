@@ -307,6 +307,17 @@ TEST(RegionFilter, IncludeAnyExcludeNone) {
     EXPECT_TRUE(cli::RegionFilter().matches("anything"));
 }
 
+TEST(RegionFilter, ANameOfAnyLengthIsMatchedWithoutRecursion) {
+    // std::regex (ECMAScript, libstdc++) recursed once per character and overflowed the stack on
+    // a 64 KiB name with '^.*$'; the library writes names of any length.
+    const std::string name = std::string(1 << 20, 'a') + "_debug";
+    EXPECT_TRUE(cli::RegionFilter({"^.*$"}, {}).matches(name));
+    EXPECT_TRUE(cli::RegionFilter({"^(a|b)*_debug$"}, {}).matches(name));
+    EXPECT_FALSE(cli::RegionFilter({"^.*$"}, {"_debug$"}).matches(name));
+    EXPECT_TRUE(cli::RegionFilter({"^ünï$"}, {}).matches("ünï"));  // UTF-8: one character each
+    EXPECT_TRUE(cli::RegionFilter({"^..."}, {}).matches("ünï"));
+}
+
 TEST(RegionFilter, ABadPatternNamesItself) {
     try {
         cli::RegionFilter({}, {"a[b"});
