@@ -28,9 +28,10 @@ std::atomic<std::size_t> g_device_flush_limit{0};
 std::atomic<std::uint32_t> g_pending_limit{0};
 std::atomic<bool> g_drop{false};
 std::atomic<bool> g_failing{false};
+std::atomic<std::uint64_t> g_waits_begun{0};
 std::atomic<std::uint64_t> g_waits{0};
 std::atomic<std::int64_t> g_waited_ns{0};
-std::atomic<std::int64_t> g_test_delay_ms{0};
+std::atomic<bool> g_test_hold{false};
 std::mutex g_room_mutex;
 std::condition_variable g_room;  // notified after every pass, and when the flusher stops
 
@@ -60,6 +61,7 @@ bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allo
     request_flush();
     if (g_drop.load(std::memory_order_relaxed)) return false;
     const Clock::time_point began = Clock::now();
+    g_waits_begun.fetch_add(1, std::memory_order_relaxed);
     try {
         std::unique_lock lock(g_room_mutex);
         // Timed waits: a notification may come between the check and the wait, and the bound
@@ -78,11 +80,12 @@ bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allo
 }
 
 BackpressureWaits backpressure_waits() noexcept {
-    return {g_waits.load(std::memory_order_relaxed), g_waited_ns.load(std::memory_order_relaxed)};
+    return {g_waits_begun.load(std::memory_order_relaxed), g_waits.load(std::memory_order_relaxed),
+            g_waited_ns.load(std::memory_order_relaxed)};
 }
 
-void slow_down_flusher_for_tests(std::int64_t milliseconds) noexcept {
-    g_test_delay_ms.store(milliseconds, std::memory_order_relaxed);
+void hold_flusher_for_tests(bool held) noexcept {
+    g_test_hold.store(held, std::memory_order_relaxed);
 }
 
 void request_flush() noexcept { Flusher::instance().request(); }
@@ -175,6 +178,7 @@ void Flusher::start(const Config& config, const Job& job) {
                           std::memory_order_relaxed);
     g_drop.store(config.on_backpressure == Backpressure::drop, std::memory_order_relaxed);
     g_failing.store(false, std::memory_order_relaxed);
+    g_waits_begun.store(0, std::memory_order_relaxed);
     g_waits.store(0, std::memory_order_relaxed);
     g_waited_ns.store(0, std::memory_order_relaxed);
     f.accepting = flush;
@@ -224,6 +228,10 @@ void Flusher::Impl::run() {
     Clock::time_point retry_at = Clock::time_point::min();
     for (;;) {
         if (stopping) return;
+        if (g_test_hold.load(std::memory_order_relaxed)) {
+            wake.wait_for(lock, std::chrono::milliseconds(1));
+            continue;
+        }
         const bool asked = wanted.load(std::memory_order_acquire) || !queue.empty();
         const Clock::time_point next = asked ? retry_at : std::max(due, retry_at);
         if (Clock::now() < next) {
@@ -240,8 +248,6 @@ void Flusher::Impl::run() {
         queue.clear();
         const std::vector<Region*> regions = watched;  // grows only; the regions outlive the session
         lock.unlock();
-        if (const std::int64_t delay = g_test_delay_ms.load(std::memory_order_relaxed); delay > 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         const Clock::time_point began = Clock::now();
         bool ok = false;
         try {

@@ -50,15 +50,18 @@ std::uint32_t pending_block_limit() noexcept;
 /// of the library's other than its own.
 bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allowed) noexcept;
 
-/// This session's waits for the disk (Backpressure::wait), reported at finalize().
+/// This session's waits for the disk (Backpressure::wait), reported at finalize(): begun, ended,
+/// and the time the ended ones took.
 struct BackpressureWaits {
+    std::uint64_t begun = 0;
     std::uint64_t count = 0;
     std::int64_t total_ns = 0;
 };
 BackpressureWaits backpressure_waits() noexcept;
 
-/// Tests only: each pass of the flusher first sleeps this long, as on a slow disk.
-void slow_down_flusher_for_tests(std::int64_t milliseconds) noexcept;
+/// Tests only: while held, the flusher starts no pass (a disk that does not keep up at all);
+/// stopping it (finalize(), setup()) still works.
+void hold_flusher_for_tests(bool held) noexcept;
 
 /// `region` records timed calls in this session: the flusher's passes include it.
 void watch_for_flush(Region& region) noexcept;

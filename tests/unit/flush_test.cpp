@@ -162,66 +162,63 @@ TEST_F(Flush, MemoryStaysBoundedWhileThreadsRecordAndEveryThreadIsInTheFile) {
     for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, calls) << "thread " << thread;
 }
 
-/// A slow disk for one test: each pass of the flusher first sleeps.
-struct SlowDisk {
-    explicit SlowDisk(std::int64_t ms) { scope_profiler::detail::slow_down_flusher_for_tests(ms); }
-    ~SlowDisk() { scope_profiler::detail::slow_down_flusher_for_tests(0); }
-    SlowDisk(const SlowDisk&) = delete;
-    SlowDisk& operator=(const SlowDisk&) = delete;
+/// A disk that does not keep up at all, for one test: the flusher starts no pass until
+/// release() (or the end of the test).
+struct HeldFlusher {
+    HeldFlusher() { scope_profiler::detail::hold_flusher_for_tests(true); }
+    ~HeldFlusher() { release(); }
+    void release() { scope_profiler::detail::hold_flusher_for_tests(false); }
+    HeldFlusher(const HeldFlusher&) = delete;
+    HeldFlusher& operator=(const HeldFlusher&) = delete;
 };
 
-/// Records `blocks` blocks of "work" on this thread; after each block, the calls of "work" in
-/// memory must be at most `bound` (this thread is the only one recording). Returns the largest.
-std::size_t record_checking_memory(std::size_t blocks, std::size_t bound) {
-    sp::Region& region = sp::ProfileManager::region("work");
-    std::size_t largest = 0;
-    for (std::size_t b = 0; b < blocks; ++b) {
-        for (std::size_t i = 0; i < kBlock; ++i) auto r = sp::ProfileManager::profile_region(region);
-        largest = std::max(largest, buffered("work"));
-        EXPECT_LE(largest, bound) << "after " << b << " blocks";
-    }
-    return largest;
-}
+// buffer_limit 1000 allows a thread 64 full blocks of a region not on disk (max(64, 4 x
+// buffer_limit in blocks)), plus the block it is filling: 65 x 1020 = 66,300 calls in memory.
+constexpr std::size_t kBoundCalls = 65 * kBlock;
 
 TEST_F(Flush, ADiskThatCannotKeepUpMakesTheThreadWaitAndLosesNothing) {
-    // Each pass waits 200 ms: the thread records far faster. buffer_limit 1000 allows 64 full
-    // blocks not on disk per thread (max(64, 4 x buffer_limit)); with the block being filled,
-    // 65 blocks at most in memory. Before back-pressure, memory grew with the backlog.
-    const SlowDisk slow(200);
+    // Before back-pressure, memory grew with the backlog (810 MB in 20 s, 2 threads).
+    HeldFlusher held;
     const std::string file = path("wait.h5");
     sp::ProfileManager::setup({.buffer_limit = 1000, .file_path = file});
-    constexpr std::size_t kBlocks = 300;
-    record_checking_memory(kBlocks, 65 * kBlock);
+    constexpr std::size_t kCalls = 300 * kBlock;
+    std::thread recording([] { record("work", kCalls); });
+    // The thread reaches the bound and waits (the flusher writes nothing meanwhile).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (scope_profiler::detail::backpressure_waits().begun == 0 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_GT(scope_profiler::detail::backpressure_waits().begun, 0u) << "never reached the bound";
+    EXPECT_EQ(buffered("work"), kBoundCalls) << "held at the bound exactly";
+    held.release();
+    recording.join();
     ::testing::internal::CaptureStderr();
     sp::ProfileManager::finalize(false);
     const std::string message = ::testing::internal::GetCapturedStderr();
-    // The bound was reached (the thread waited), so the memory checks above tested something.
     EXPECT_NE(message.find("the disk could not keep up: recording threads waited for the flusher"),
               std::string::npos) << message;
-    EXPECT_EQ(h5_read::read_layout(file).at(0).at("work").start_times.size(), kBlocks * kBlock);
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("work").start_times.size(), kCalls);
 }
 
 TEST_F(Flush, ADiskThatCannotKeepUpWithDropMakesTheThreadDropCallsAndSaySo) {
-    const SlowDisk slow(200);
+    HeldFlusher held;
     const std::string file = path("drop.h5");
     sp::ProfileManager::setup({.buffer_limit = 1000, .file_path = file,
                                .on_backpressure = sp::Backpressure::drop});
-    constexpr std::size_t kBlocks = 300;
-    record_checking_memory(kBlocks, 65 * kBlock);
+    constexpr std::size_t kCalls = 300 * kBlock;
+    record("work", kCalls);  // never waits
+    EXPECT_EQ(buffered("work"), kBoundCalls);
+    EXPECT_EQ(sp::ProfileManager::get_region("work")->num_calls(), kBoundCalls);
+    held.release();
     ::testing::internal::CaptureStderr();
     sp::ProfileManager::finalize(false);
     const std::string message = ::testing::internal::GetCapturedStderr();
-    const std::string tail = " calls of region 'work' were dropped: the disk could not keep up "
-                             "(on_backpressure = drop)";
-    const std::size_t at = message.find(tail);
-    ASSERT_NE(at, std::string::npos) << message;
-    const std::size_t number = message.rfind("warning: ", at) + 9;
-    const std::uint64_t dropped = std::stoull(message.substr(number, at - number));
-    const std::size_t on_disk = h5_read::read_layout(file).at(0).at("work").start_times.size();
-    EXPECT_GT(dropped, 0u);
-    EXPECT_EQ(on_disk + dropped, kBlocks * kBlock) << "every call written or counted as dropped";
-    EXPECT_EQ(sp::ProfileManager::get_region("work")->num_calls(), on_disk);
+    EXPECT_NE(message.find(std::to_string(kCalls - kBoundCalls) +
+                           " calls of region 'work' were dropped: the disk could not keep up "
+                           "(on_backpressure = drop)"),
+              std::string::npos) << message;
     EXPECT_EQ(message.find("waited"), std::string::npos) << "drop never waits: " << message;
+    EXPECT_EQ(h5_read::read_layout(file).at(0).at("work").start_times.size(), kBoundCalls);
 }
 
 TEST_F(Flush, StatisticsCountEachCallOnceWhileTheFlusherMovesThem) {
