@@ -746,6 +746,18 @@ TEST_F(H5Writer, TheRankFileReadsWholeAtAnyMomentOfAnAppend) {
         ::_exit(1);
     }
     ASSERT_GT(pid, 0);
+    struct KillAtEnd {  // also when an assertion below ends the test early
+        pid_t pid;
+        ~KillAtEnd() {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } kill_at_end{pid};
+    // From the moment the child has made the file (slow under a sanitizer): the name holds a
+    // file at every moment after.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::mt19937 random(7);
     std::uniform_int_distribution<int> pause_us(0, 3000);
     int copies = 0;
@@ -757,10 +769,9 @@ TEST_F(H5Writer, TheRankFileReadsWholeAtAnyMomentOfAnAppend) {
         ASSERT_EQ(::waitpid(pid, &status, WUNTRACED), pid);
         ASSERT_TRUE(WIFSTOPPED(status)) << "the appending child ended: " << status;
         const std::string copy = file("copy.h5");
-        const bool present = fs::exists(path);
-        if (present) fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
+        ASSERT_TRUE(fs::exists(path)) << "attempt " << attempt << ": the rank file has no file";
+        fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
         ASSERT_EQ(::kill(pid, SIGCONT), 0);
-        if (!present) continue;
         ++copies;
         Layout layout;
         ASSERT_NO_THROW(layout = read_layout(copy)) << "copy " << copies << " does not read";
@@ -776,9 +787,7 @@ TEST_F(H5Writer, TheRankFileReadsWholeAtAnyMomentOfAnAppend) {
                                                << ": not the first chunks appended to it";
         }
     }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    EXPECT_GT(copies, 300);
+    EXPECT_EQ(copies, 400);
 }
 
 TEST_F(H5Writer, AFullDiskFailsTheAppendAndKeepsTheEarlierIntervals) {
