@@ -148,9 +148,14 @@ void join(std::thread* watcher) noexcept {
 // across fork() so the child's copy is not locked by a thread that does not exist there.
 void before_fork() noexcept { g_mutex.lock(); }
 void after_fork_in_parent() noexcept { g_mutex.unlock(); }
+std::atomic<std::thread*> g_left_by_fork{nullptr};  // a fork child's copy of the parent's watcher
+
 void after_fork_in_child() noexcept {
     put_back_all();
-    g_watcher = nullptr;  // the thread is not in this process; its object is left as it is
+    // The thread is not in this process: its object is left as it is, kept reachable (no leak
+    // for a leak checker, nothing to join).
+    g_left_by_fork.store(g_watcher);
+    g_watcher = nullptr;
     g_caught.store(0);
     g_mutex.unlock();
 }

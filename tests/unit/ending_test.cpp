@@ -213,19 +213,23 @@ TEST_F(Ending, AForkChildRecordsNothingWritesNothingAndNeverHangs) {
     for (int run = 0; run < ENDING_FORK_RUNS; ++run) {
         const std::string path = file("fork" + std::to_string(run) + ".h5");
         const std::string errors = file("errors" + std::to_string(run));
-        Child child({"fork", path, std::to_string(kCalls), errors});
+        // No leak check in the sanitizer build's processes: LeakSanitizer (GCC 12) stops the
+        // world at exit under its allocator's locks, and in a fork child of a multi-threaded
+        // process a lock held by a parent thread at the fork is held for ever: the child hung
+        // inside __lsan::LockAllocator (seen in gdb), not in this library. (Ignored elsewhere.)
+        Child child({"fork", path, std::to_string(kCalls), errors}, {"ASAN_OPTIONS=detect_leaks=0"});
         const int status = child.wait();
-        ASSERT_TRUE(WIFEXITED(status)) << "run " << run;
-        ASSERT_NE(WEXITSTATUS(status), 5) << "run " << run << ": the fork child hung";
-        ASSERT_EQ(WEXITSTATUS(status), 0) << "run " << run;
+        std::ifstream in(errors);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        ASSERT_TRUE(WIFEXITED(status)) << "run " << run << "\n" << text;
+        ASSERT_NE(WEXITSTATUS(status), 5) << "run " << run << ": the fork child hung\n" << text;
+        ASSERT_EQ(WEXITSTATUS(status), 0) << "run " << run << " (6: the child failed)\n" << text;
         EXPECT_EQ(h5_read::read_layout(path).at(0).at("work").start_times.size(),
                   kCalls + kCalls / 2)
             << "run " << run << ": the parent's calls, and only them";
         EXPECT_EQ(ended_by(path), "finalize()");
         EXPECT_FALSE(fs::exists(rank_file_path(path, 0)));
         EXPECT_FALSE(fs::exists(h5::twin_path(rank_file_path(path, 0))));
-        std::ifstream in(errors);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const std::string warning = "scope_profiler: warning: finalize() in a fork() child (pid ";
         ASSERT_NE(text.find(warning), std::string::npos) << text;
         EXPECT_EQ(text.find(warning, text.find(warning) + 1), std::string::npos) << "once: " << text;
