@@ -27,7 +27,7 @@ std::atomic<std::size_t> g_device_flush_limit{0};
 // Back-pressure (make_room).
 std::atomic<std::uint32_t> g_pending_limit{0};
 std::atomic<bool> g_drop{false};
-std::atomic<bool> g_failing{false};
+std::atomic<bool> g_failing{false};  // the last pass failed to write (reported once); no bound then
 std::atomic<std::uint64_t> g_waits_begun{0};
 std::atomic<std::uint64_t> g_waits{0};
 std::atomic<std::int64_t> g_waited_ns{0};
@@ -139,7 +139,6 @@ struct Flusher::Impl {
     Job job;
     std::unique_ptr<h5::RankFile> file;
     std::vector<DeviceBatch> failed;  // device batches written to no file yet (still handed)
-    bool failing = false;
     h5::RegionColumns columns;  // reused between passes
     std::vector<std::int64_t> durations;
 
@@ -166,7 +165,6 @@ void Flusher::start(const Config& config, const Job& job) {
     std::lock_guard lock(f.mutex);
     f.path = rank_file_path(config.file_path, job.rank);
     f.job = job;
-    f.failing = false;
     const bool flush = config.profiling_activated && config.time_trace && config.flush_to_disk;
     g_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
     g_device_flush_limit.store(flush ? config.buffer_limit : 0, std::memory_order_relaxed);
@@ -289,19 +287,17 @@ bool Flusher::Impl::append(const std::string& region_name) {
     try {
         open_file().append(columns);
     } catch (const std::exception& e) {
-        if (!failing) {
+        if (!g_failing.load(std::memory_order_relaxed)) {
             std::cerr << "scope_profiler: error: flushing region '" << h5::name_for_message(region_name)
                       << "' failed: " << e.what()
                       << "; its intervals stay in memory and the flush is retried (at finalize() "
                          "at the latest)\n";
         }
-        failing = true;
         g_failing.store(true, std::memory_order_relaxed);  // no bound: the calls stay in memory
         return false;
     }
-    if (failing) {
+    if (g_failing.load(std::memory_order_relaxed)) {
         std::cerr << "scope_profiler: flushing to " << path << " works again\n";
-        failing = false;
         g_failing.store(false, std::memory_order_relaxed);
     }
     return true;

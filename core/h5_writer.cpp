@@ -961,7 +961,7 @@ RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_
             }
             if (result.swapped) {  // the twin is left under its third name
                 std::error_code ignored;
-                std::filesystem::rename(twin + ".swap", twin, ignored);
+                std::filesystem::rename(third_name(twin), twin, ignored);
             }
             failed += std::string(failed.empty() ? "" : ", ") + describe(method) + ": " +
                       errno_text(result.error);
@@ -1019,7 +1019,7 @@ void RankFile::append(const RegionColumns& chunk) {
         f.drop_twin(std::string("its twin lost its name (") + describe(*f.swap) + ": " +
                     errno_text(swapped.error) + ")");
         std::error_code ignored;
-        std::filesystem::remove(twin_path(f.path) + ".swap", ignored);
+        std::filesystem::remove(third_name(twin_path(f.path)), ignored);
         return;
     }
     try {

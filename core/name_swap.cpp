@@ -32,12 +32,14 @@ int exchange(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+std::string third_name(const std::string& twin) { return twin + ".swap"; }
+
 SwapResult swap_names(const std::string& official, const std::string& twin, SwapMethod method) {
     if (method == SwapMethod::exchange) {
         const int error = exchange(official, twin);
         return {error == 0, error};
     }
-    const std::string third = twin + ".swap";
+    const std::string third = third_name(twin);
     ::unlink(third.c_str());  // left by a process killed between the steps below
     if (::link(official.c_str(), third.c_str()) != 0) return {false, errno};
     if (std::rename(twin.c_str(), official.c_str()) != 0) {

@@ -19,10 +19,13 @@ enum class SwapMethod {
 
 struct SwapResult {
     /// The two files changed names. It can be true with error set: the link method swapped, but
-    /// the file now meant for twin kept the third name (twin + ".swap").
+    /// the file now meant for twin kept the third name (third_name(twin)).
     bool swapped = false;
     int error = 0;  // errno of the call that failed, 0 when all went well
 };
+
+/// The third name the link method passes a file through: twin + ".swap".
+std::string third_name(const std::string& twin);
 
 /// Gives official the file named twin and twin the file named official.
 SwapResult swap_names(const std::string& official, const std::string& twin, SwapMethod method);
