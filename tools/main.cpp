@@ -15,6 +15,7 @@
 #include "chrome_trace.hpp"
 #include "pproc.hpp"
 #include "report.hpp"
+#include "supervisor.hpp"
 #include "scope_profiler/version.hpp"
 
 namespace cli = scope_profiler::cli;
@@ -50,6 +51,9 @@ int fail(const std::string& message, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A crash or an endless loop of libhdf5 on a damaged file ends a child process, not this one
+    // (supervisor.hpp): the program then exits with 2 and one line naming the file.
+    if (const int code = cli::supervise(); code >= 0) return code;
 #if defined(__GLIBC__)
     // Files are read in slices of megabytes, allocated and freed over and over: keep them on the
     // heap and the freed memory in the process, so each slice does not fault in fresh pages.

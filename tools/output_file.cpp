@@ -3,14 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "ledger.hpp"
 #include "profile_file.hpp"
 
 namespace scope_profiler::cli {
@@ -23,16 +22,11 @@ constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
     throw InputError("cannot write '" + path + "': " + why);
 }
 
-// Temporary files of live OutputFiles, removed by a signal handler when the program is
-// interrupted (Ctrl-C, kill), so not even a temporary file is left behind. Slots hold pointers
-// to the OutputFiles' own strings: the handler only reads them and calls unlink(), which is
-// async-signal-safe.
-std::array<std::atomic<const char*>, 64> g_live{};
-
+// Temporary files of live OutputFiles are in the ledger (ledger.hpp): a signal handler here
+// removes them when the program is interrupted (Ctrl-C, kill), and the supervisor
+// (supervisor.hpp) after a crash, so not even a temporary file is left behind.
 extern "C" void remove_live_files(int signal_number) {
-    for (auto& slot : g_live) {
-        if (const char* path = slot.load()) ::unlink(path);
-    }
+    ledger::remove_temporaries();
     std::signal(signal_number, SIG_DFL);
     std::raise(signal_number);
 }
@@ -52,18 +46,10 @@ void install_handlers_once() {
 
 void track(const std::string& temporary) {
     install_handlers_once();
-    for (auto& slot : g_live) {
-        const char* expected = nullptr;
-        if (slot.compare_exchange_strong(expected, temporary.c_str())) return;
-    }  // more than 64 outputs at once: those are not removed on a signal
+    ledger::track_temporary(temporary);
 }
 
-void untrack(const std::string& temporary) {
-    for (auto& slot : g_live) {
-        const char* expected = temporary.c_str();
-        if (slot.compare_exchange_strong(expected, nullptr)) return;
-    }
-}
+void untrack(const std::string& temporary) { ledger::untrack_temporary(temporary); }
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "h5_writer.hpp"
+#include "read_guard.hpp"
 
 namespace scope_profiler::cli {
 
@@ -240,8 +241,8 @@ struct ProfileFile::Impl {
     std::vector<std::pair<std::string, std::string>> metadata;
     std::vector<RankInfo> ranks;
 
-    void open();
-    void read_metadata();
+    void open(ReadGuard& guard);
+    void read_metadata(ReadGuard& guard);
     RegionInfo read_region(hid_t regions, const std::string& link, const std::string& group_path);
 
     /// Elements [first, first + count) of the dataset `region.group/name` into `out`.
@@ -249,11 +250,12 @@ struct ProfileFile::Impl {
     void read_slice(const RegionInfo& region, const char* name, std::uint64_t first,
                     std::uint64_t count, std::vector<T>& out) const;
     [[nodiscard]] bool has_dataset(const RegionInfo& region, const char* name) const {
+        const ReadGuard guard(path);
         return link_exists(path, file.get(), region.group + "/" + name);
     }
 };
 
-void ProfileFile::Impl::open() {
+void ProfileFile::Impl::open(ReadGuard& guard) {
     std::error_code error;
     const auto status = std::filesystem::status(path, error);
     if (!std::filesystem::exists(status)) fail(path, "no such file");
@@ -280,7 +282,7 @@ void ProfileFile::Impl::open() {
 
     for (const auto& name : link_names(path, file.get(), "the file's groups")) {
         if (name == "metadata") {
-            read_metadata();
+            read_metadata(guard);
             continue;
         }
         const int rank = rank_of(name);
@@ -302,6 +304,7 @@ void ProfileFile::Impl::open() {
             Hid regions = open_group(path, rank_group.get(), "regions");
             std::unordered_set<std::string> seen;
             for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
+                guard.progress();
                 info.regions.push_back(read_region(regions.get(), link, name + "/regions/" + link));
                 info.regions.back().clock_offset_ns = info.clock_offset_ns;
                 if (!seen.insert(info.regions.back().name).second) {
@@ -320,7 +323,7 @@ void ProfileFile::Impl::open() {
     }
 }
 
-void ProfileFile::Impl::read_metadata() {
+void ProfileFile::Impl::read_metadata(ReadGuard& guard) {
     Hid group(H5Oopen(file.get(), "metadata", H5P_DEFAULT), H5Oclose);
     if (!group.valid()) fail_hdf5(path, "cannot open metadata");
     std::vector<std::string> names;
@@ -334,6 +337,7 @@ void ProfileFile::Impl::read_metadata() {
         &names);
     if (listed < 0) fail_hdf5(path, "cannot list the attributes of metadata");
     for (const auto& name : names) {
+        guard.progress();
         metadata.emplace_back(name, attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name));
     }
 }
@@ -385,6 +389,7 @@ void ProfileFile::Impl::read_slice(const RegionInfo& region, const char* name, s
                                    std::uint64_t count, std::vector<T>& out) const {
     out.resize(count);
     if (count == 0) return;
+    const ReadGuard guard(path);
     const std::string object = region.group + "/" + name;
     Hid dataset(H5Dopen2(file.get(), object.c_str(), H5P_DEFAULT), H5Dclose);
     if (!dataset.valid()) fail_hdf5(path, "cannot open the dataset " + object);
@@ -402,10 +407,23 @@ void ProfileFile::Impl::read_slice(const RegionInfo& region, const char* name, s
 ProfileFile::ProfileFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
     silence_hdf5();
     impl_->path = path;
-    impl_->open();
+    ReadGuard guard(path);
+    try {
+        impl_->open(guard);
+    } catch (...) {
+        impl_->file = Hid();  // closed while the guard still names the file
+        throw;
+    }
 }
 
-ProfileFile::~ProfileFile() = default;
+ProfileFile::~ProfileFile() {
+    if (!impl_ || !impl_->file.valid()) return;
+    try {
+        const ReadGuard guard(impl_->path);
+        impl_->file = Hid();
+    } catch (...) {  // the guard cannot throw here: its limit was read when the file was opened
+    }
+}
 ProfileFile::ProfileFile(ProfileFile&&) noexcept = default;
 ProfileFile& ProfileFile::operator=(ProfileFile&&) noexcept = default;
 
