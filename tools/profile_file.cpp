@@ -108,8 +108,37 @@ std::vector<std::string> link_names(const std::string& path, hid_t group, const 
     return names;
 }
 
+/// A dataset must store what it declares. HDF5 lets a chunked dataset declare any extent and
+/// returns fill values for chunks never written: a damaged or crafted file of a few KB can
+/// declare 10^12 intervals, which the command would then allocate and read for ever. Without
+/// compression every declared byte must be stored; with it, at most 1000 declared bytes per
+/// stored byte (increasing times compress a few times at most). Nothing may claim more storage
+/// than the file has.
+void check_stored(const std::string& path, hid_t file, hid_t dataset, const std::string& object,
+                  std::uint64_t length, std::size_t element_size) {
+    if (length == 0) return;
+    hsize_t file_size = 0;
+    if (H5Fget_filesize(file, &file_size) < 0) fail_hdf5(path, "cannot read the file's size");
+    const std::uint64_t stored = H5Dget_storage_size(dataset);
+    Hid plist(H5Dget_create_plist(dataset), H5Pclose);
+    if (!plist.valid()) fail_hdf5(path, "cannot read the storage of " + object);
+    const int filters = H5Pget_nfilters(plist.get());
+    const std::uint64_t ratio = filters > 0 ? 1000 : 1;
+    const bool declared_too_much =
+        element_size == 0 || length > std::numeric_limits<std::uint64_t>::max() / element_size / ratio ||
+        length * element_size > stored * ratio;
+    if (stored > file_size) {
+        fail(path, object + " claims " + std::to_string(stored) + " bytes of storage in a file of " +
+                       std::to_string(file_size) + ": the file is truncated or damaged");
+    }
+    if (declared_too_much) {
+        fail(path, object + " declares " + std::to_string(length) + " elements but stores " + std::to_string(stored) +
+                       " bytes" + (filters > 0 ? " compressed" : "") + ": the file is damaged");
+    }
+}
+
 /// The length of a 1-D integer dataset `group/name`; -1 when absent (and not required).
-std::int64_t dataset_length(const std::string& path, hid_t group, const std::string& group_path,
+std::int64_t dataset_length(const std::string& path, hid_t file, hid_t group, const std::string& group_path,
                             const char* name, bool required) {
     const std::string object = group_path + "/" + name;
     if (!link_exists(path, group, name)) {
@@ -129,6 +158,7 @@ std::int64_t dataset_length(const std::string& path, hid_t group, const std::str
     if (H5Sget_simple_extent_dims(space.get(), &length, nullptr) < 0) {
         fail_hdf5(path, "cannot read the shape of " + object);
     }
+    check_stored(path, file, dataset.get(), object, length, H5Tget_size(type.get()));
     return static_cast<std::int64_t>(length);
 }
 
@@ -353,7 +383,7 @@ RegionInfo ProfileFile::Impl::read_region(hid_t regions, const std::string& link
                                : scope_profiler::detail::h5::unescape_name(link);
 
     auto length = [&](const char* name, bool required) {
-        return dataset_length(path, group.get(), group_path, name, required);
+        return dataset_length(path, file.get(), group.get(), group_path, name, required);
     };
     auto expect_same = [&](std::int64_t actual, std::int64_t expected, const char* name, const char* reference) {
         if (actual >= 0 && actual != expected) {

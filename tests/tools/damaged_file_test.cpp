@@ -120,3 +120,57 @@ TEST_F(DamagedFile, ABadStallLimitIsBadInput) {
     EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
     EXPECT_NE(run.err.find("SCOPE_PROFILER_READ_STALL_S='soon'"), std::string::npos) << run.err;
 }
+
+namespace {
+
+/// A region "big" whose start_times and end_times are chunked, hold 10 written intervals, and
+/// declare `declared` (HDF5 would return fill values for the rest).
+void write_declaring(const std::string& path, hsize_t declared) {
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t rank = H5Gcreate2(file, "rank0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t regions = H5Gcreate2(rank, "regions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t group = H5Gcreate2(regions, "big", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (const char* name : {"start_times", "end_times"}) {
+        const hsize_t ten = 10, unlimited = H5S_UNLIMITED, chunk = 1024;
+        const hid_t space = H5Screate_simple(1, &ten, &unlimited);
+        const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_chunk(dcpl, 1, &chunk);
+        const hid_t dataset = H5Dcreate2(group, name, H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        const std::vector<std::int64_t> values = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        H5Dwrite(dataset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+        ASSERT_GE(H5Dset_extent(dataset, &declared), 0);
+        H5Dclose(dataset);
+        H5Pclose(dcpl);
+        H5Sclose(space);
+    }
+    H5Gclose(group);
+    H5Gclose(regions);
+    H5Gclose(rank);
+    H5Fclose(file);
+}
+
+}  // namespace
+
+// Before: 10^9 declared made `report` pass 8 GiB of memory, 10^12 made pproc and export run
+// for minutes without progress. Now every command refuses the file at once.
+TEST_F(DamagedFile, ADatasetDeclaringMoreThanItStoresIsRefused) {
+    for (const hsize_t declared : {hsize_t{1'000'000'000}, hsize_t{1'000'000'000'000}}) {
+        write_declaring(file("big.h5"), declared);
+        EXPECT_LT(std::filesystem::file_size(file("big.h5")), 100'000u);
+        const std::string expected = "rank0/regions/big/start_times declares " + std::to_string(declared) + " elements";
+        for (const std::vector<std::string>& args :
+             {std::vector<std::string>{"report", file("big.h5")},
+              std::vector<std::string>{"pproc", file("big.h5"), "-o", file("charts")},
+              std::vector<std::string>{"export", file("big.h5"), "--chrome-trace", file("t.json")}}) {
+            const auto run = run_cli(args, dir_);
+            EXPECT_EQ(run.code, 2) << args[0] << ": " << run.err;
+            EXPECT_NE(run.err.find(expected), std::string::npos) << args[0] << ": " << run.err;
+            EXPECT_FALSE(std::filesystem::exists(file("t.json")));
+        }
+    }
+    // What is stored is read as before: the same file without the extension.
+    write_declaring(file("big.h5"), 10);
+    const auto run = run_cli({"report", file("big.h5")}, dir_);
+    EXPECT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.out.find("big"), std::string::npos);
+}
