@@ -12,6 +12,7 @@
 
 #include "output_file.hpp"
 #include "progress.hpp"
+#include "utf8.hpp"
 
 namespace scope_profiler::cli {
 
@@ -19,25 +20,6 @@ namespace {
 
 constexpr std::uint64_t kSlice = std::uint64_t{1} << 20;
 
-/// Length of the valid UTF-8 sequence at text[i], 0 when there is none.
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char lead = byte(i);
-    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size() || (length == 2 && lead < 0xC2)) return 0;
-    for (std::size_t k = 1; k < length; ++k) {
-        if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    }
-    if (length == 3) {
-        const unsigned next = byte(i + 1);
-        if ((lead == 0xE0 && next < 0xA0) || (lead == 0xED && next >= 0xA0)) return 0;  // overlong, surrogate
-    }
-    if (length == 4) {
-        const unsigned next = byte(i + 1);
-        if ((lead == 0xF0 && next < 0x90) || (lead == 0xF4 && next >= 0x90) || lead > 0xF4) return 0;
-    }
-    return length;
-}
 
 /// Appends an integer in decimal.
 void append_integer(std::string& line, long long value) {
@@ -125,7 +107,7 @@ std::string json_string(std::string_view text) {
             std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
             out += escaped;
             ++i;
-        } else if (const std::size_t length = utf8_length(text, i); length > 0) {
+        } else if (const std::size_t length = utf8::sequence_length(text, i); length > 0) {
             out.append(text.substr(i, length));
             i += length;
         } else {

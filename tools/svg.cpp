@@ -7,31 +7,17 @@
 #include <cmath>
 #include <cstdio>
 
+#include "utf8.hpp"
+
 namespace scope_profiler::cli::svg {
 
 namespace {
-
-/// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 2;
-    else if ((c & 0xF0) == 0xE0) n = 3;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 4;
-    else return 0;
-    if (i + n > s.size()) return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-    }
-    return n;
-}
 
 /// The code points of `text` as byte ranges (an invalid byte is a range of its own).
 std::vector<std::string_view> code_points(std::string_view text) {
     std::vector<std::string_view> out;
     for (std::size_t i = 0; i < text.size();) {
-        const std::size_t n = std::max<std::size_t>(utf8_length(text, i), 1);
+        const std::size_t n = std::max<std::size_t>(utf8::sequence_length(text, i), 1);
         out.push_back(text.substr(i, n));
         i += n;
     }
@@ -47,10 +33,10 @@ std::string escape(std::string_view text) {
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
         const auto c = static_cast<unsigned char>(text[i]);
-        const std::size_t n = utf8_length(text, i);
-        if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        const std::size_t n = utf8::sequence_length(text, i);
+        if (n == 0 || !utf8::allowed_in_xml(text, i, n)) {
             out += "\uFFFD";
-            ++i;
+            i += std::max<std::size_t>(n, 1);
             continue;
         }
         switch (c) {

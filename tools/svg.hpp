@@ -9,8 +9,9 @@
 
 namespace scope_profiler::cli::svg {
 
-/// Text escaped for XML character data and attribute values (& < > " '); bytes that XML 1.0
-/// cannot hold (control characters, invalid UTF-8) become U+FFFD.
+/// Text escaped for XML character data and attribute values (& < > " '); what XML 1.0 cannot
+/// hold (control characters, U+FFFE, U+FFFF, bytes that are not UTF-8, encoded surrogates)
+/// becomes U+FFFD.
 std::string escape(std::string_view text);
 
 /// "#rrggbb" of an ARGB color (the alpha is dropped).

@@ -312,7 +312,14 @@ TEST_F(Pproc, ReadsThePythonLayoutWithEveryIntervalOnOneThread) {
 
 TEST_F(Pproc, NamesAreEscapedInTheCharts) {
     const std::string name = "a<b> & \"c\" \xff/\u00e9";
-    tools_test::write_ours(file("names.h5"), {{0, {host_region(name, {0, 100}, {50, 400})}}});
+    // Not characters XML 1.0 may hold, though each is three bytes of plausible UTF-8: a lone
+    // surrogate (U+D800 encoded), U+FFFE, U+FFFF; and an overlong '/'. The library writes such
+    // names as it is given them.
+    const std::string surrogate = "s\xED\xA0\x80", nonchars = "n\xEF\xBF\xBE\xEF\xBF\xBF", overlong = "o\xC0\xAF";
+    tools_test::write_ours(file("names.h5"), {{0,
+                                               {host_region(name, {0, 100}, {50, 400}),
+                                                host_region(surrogate, {500}, {510}), host_region(nonchars, {520}, {530}),
+                                                host_region(overlong, {540}, {550})}}});
     run({file("names.h5")}, true, "json");
     for (const char* chart : {"gantt.svg", "flame.svg", "durations_max.svg"}) {
         SCOPED_TRACE(chart);
@@ -320,8 +327,14 @@ TEST_F(Pproc, NamesAreEscapedInTheCharts) {
         check_with_python(out(chart));
     }
     const auto max = nlohmann::json::parse(read_text(out("durations_max.json")));
-    ASSERT_EQ(max.size(), 1u);
+    ASSERT_EQ(max.size(), 4u);
     EXPECT_EQ(max[0]["max_ns"].get<double>(), 300.0);
+    // The Chrome trace is JSON, which must be valid UTF-8 (nlohmann's parser checks it).
+    ASSERT_EQ(run_cli({"export", file("names.h5"), "--chrome-trace", file("t.json")}, dir_).code, 0);
+    EXPECT_NO_THROW({
+        const auto trace = nlohmann::json::parse(read_text(file("t.json")));
+        EXPECT_FALSE(trace.empty());
+    });
 }
 
 TEST_F(Pproc, NothingChosenGivesEmptyChartsAndAbsentRanksAnError) {
@@ -394,6 +407,11 @@ TEST(Svg, EscapesTextAndFitsLabels) {
     using namespace scope_profiler::cli::svg;
     EXPECT_EQ(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
     EXPECT_EQ(escape(std::string("x\x01y\xffz", 5)), "x\uFFFDy\uFFFDz");
+    // An encoded surrogate: each byte replaced, as Unicode's "maximal subpart" practice says.
+    EXPECT_EQ(escape("a\xED\xA0\x80" "b"), "a\uFFFD\uFFFD\uFFFD" "b");
+    EXPECT_EQ(escape("a\xEF\xBF\xBE\xEF\xBF\xBF" "b"), "a\uFFFD\uFFFD" "b");  // U+FFFE, U+FFFF
+    EXPECT_EQ(escape("a\xEF\xBF\xBD" "b"), "a\uFFFD" "b");            // U+FFFD itself stays
+    EXPECT_EQ(escape("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");      // U+1F600 stays
     EXPECT_EQ(escape("caf\u00e9"), "caf\u00e9");
     EXPECT_EQ(fit_text("short", 100, 10), "short");
     const std::string cut = fit_text("a_rather_long_region_name", 60, 10);
