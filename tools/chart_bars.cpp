@@ -9,6 +9,7 @@
 
 #include "charts.hpp"
 #include "svg.hpp"
+#include "duration_sum.hpp"
 
 namespace scope_profiler::cli {
 
@@ -47,18 +48,18 @@ std::string files_title(const std::vector<std::string>& files) {
     return std::to_string(files.size()) + " files: " + svg::fit_text(joined, 600, 16);
 }
 
-void DurationSummary::add(std::int64_t duration) noexcept {
+void DurationSummary::add(std::int64_t duration) {
     min = count == 0 ? duration : std::min(min, duration);
     max = count == 0 ? duration : std::max(max, duration);
-    total += duration;
+    total = add_ns(total, duration);
     ++count;
 }
 
-void DurationSummary::merge(const DurationSummary& other) noexcept {
+void DurationSummary::merge(const DurationSummary& other) {
     if (other.count == 0) return;
     min = count == 0 ? other.min : std::min(min, other.min);
     max = count == 0 ? other.max : std::max(max, other.max);
-    total += other.total;
+    total = add_ns(total, other.total);
     count += other.count;
 }
 

@@ -95,8 +95,8 @@ struct DurationSummary {
     std::int64_t total = 0;
     std::int64_t min = 0;
     std::int64_t max = 0;
-    void add(std::int64_t duration) noexcept;
-    void merge(const DurationSummary& other) noexcept;
+    void add(std::int64_t duration);  // SumOverflow (duration_sum.hpp) when the total leaves 64 bits
+    void merge(const DurationSummary& other);
 };
 
 /// A bar group: one region's host (or device) durations in every file.

@@ -30,12 +30,16 @@ void append_integer(std::string& line, long long value) {
 
 /// Appends ns as microseconds, exactly: "1234.567" (trailing zeros of the fraction dropped).
 void append_microseconds(std::string& line, std::int64_t ns) {
+    // The magnitude in unsigned arithmetic: -INT64_MIN does not fit in 64 signed bits.
+    std::uint64_t magnitude = static_cast<std::uint64_t>(ns);
     if (ns < 0) {
         line += '-';
-        ns = -ns;
+        magnitude = 0 - magnitude;
     }
-    append_integer(line, ns / 1000);
-    int fraction = static_cast<int>(ns % 1000);
+    char text[24];
+    const auto result = std::to_chars(text, text + sizeof text, magnitude / 1000);
+    line.append(text, result.ptr);
+    int fraction = static_cast<int>(magnitude % 1000);
     if (fraction == 0) return;
     char digits[4] = {static_cast<char>('.'), static_cast<char>('0' + fraction / 100),
                       static_cast<char>('0' + fraction / 10 % 10), static_cast<char>('0' + fraction % 10)};

@@ -4,6 +4,7 @@
 // memory for the spans plus the stack and the call tree.
 
 #include "nesting.hpp"
+#include "duration_sum.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -76,11 +77,11 @@ void NestingBuilder::add_thread(std::vector<Span> spans) {
         stack.pop_back();
         const std::int64_t clipped = f.end - f.start;
         const std::int64_t self = clipped - f.children_ns;
-        tree_.nodes[f.node].self_ns += self;
-        times_.self_ns[f.region] += self;
+        tree_.nodes[f.node].self_ns = add_ns(tree_.nodes[f.node].self_ns, self);
+        times_.self_ns[f.region] = add_ns(times_.self_ns[f.region], self);
         --open_calls_[f.region];
         Frame& parent = stack.back();
-        parent.children_ns += clipped;
+        parent.children_ns = add_ns(parent.children_ns, clipped);
         parent.last_child_end = f.end;
     };
 
@@ -100,16 +101,16 @@ void NestingBuilder::add_thread(std::vector<Span> spans) {
 
         const std::int64_t duration = end - s.start;
         CallTree::Node& node = tree_.nodes[f.node];
-        node.total_ns += duration;
+        node.total_ns = add_ns(node.total_ns, duration);
         ++node.calls;
-        if (open_calls_[s.region]++ == 0) times_.inclusive_ns[s.region] += duration;
+        if (open_calls_[s.region]++ == 0) times_.inclusive_ns[s.region] = add_ns(times_.inclusive_ns[s.region], duration);
         stack.push_back(f);
     }
     while (stack.size() > 1) close_top();
     // The root's total: the time of the calls at the top of every thread.
     CallTree::Node& root = tree_.nodes[0];
     root.total_ns = 0;
-    for (const std::uint32_t child : root.children) root.total_ns += tree_.nodes[child].total_ns;
+    for (const std::uint32_t child : root.children) root.total_ns = add_ns(root.total_ns, tree_.nodes[child].total_ns);
 }
 
 const NestedTimes& NestingBuilder::times() const noexcept { return times_; }

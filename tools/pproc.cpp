@@ -22,6 +22,7 @@
 #include "profile_file.hpp"
 #include "progress.hpp"
 #include "svg.hpp"
+#include "duration_sum.hpp"
 
 namespace scope_profiler::cli {
 
@@ -289,7 +290,9 @@ void run_pproc(const PprocOptions& options) {
 
     RegionTable table;
     std::vector<FileSummary> summaries;
-    for (const ProfileFile& file : files) summaries.push_back(summarize(file, ranks, filter, table));
+    for (const ProfileFile& file : files) {
+        summaries.push_back(naming_the_file(file.path(), [&] { return summarize(file, ranks, filter, table); }));
+    }
     const std::size_t region_count = table.names().size();
     for (FileSummary& s : summaries) {
         s.host.resize(region_count);
@@ -304,7 +307,9 @@ void run_pproc(const PprocOptions& options) {
     const double ns_per_px = static_cast<double>(longest) / gantt_plot_width();
     std::vector<CallTree> trees;
     for (std::size_t f = 0; f < files.size(); ++f) {
-        trees.push_back(lay_out_file(files[f], f, summaries[f], ranks, filter, table, ns_per_px, gantt));
+        trees.push_back(naming_the_file(files[f].path(), [&] {
+            return lay_out_file(files[f], f, summaries[f], ranks, filter, table, ns_per_px, gantt);
+        }));
     }
 
     if (region_count == 0) {

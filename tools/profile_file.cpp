@@ -10,8 +10,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <iostream>
 #include <mutex>
+#include <set>
+#include <tuple>
 #include <type_traits>
 #include <unordered_set>
 
@@ -270,6 +274,19 @@ struct ProfileFile::Impl {
     Hid file;
     std::vector<std::pair<std::string, std::string>> metadata;
     std::vector<RankInfo> ranks;
+    /// Groups named rank<something> that are not rank<N>: left out, and said so.
+    std::vector<std::string> odd_rank_groups;
+    /// Intervals left out (leave_out_invalid): each slice is counted on its first read only.
+    std::set<std::tuple<std::string, bool, std::uint64_t>> counted_slices;
+    std::uint64_t left_out = 0;
+    std::string first_left_out;
+
+    /// Drops the intervals [start, end) that no clock could have given (see kLatestNs) and
+    /// counts them; `first` is the slice's first index, for the count and the message.
+    template <typename Columns>
+    void leave_out_invalid(const RegionInfo& region, bool device, std::uint64_t first, Columns& columns);
+    /// The warnings for stderr, one line each (printed when the file is closed).
+    void print_warnings() const;
 
     void open(ReadGuard& guard);
     void read_metadata(ReadGuard& guard);
@@ -316,7 +333,10 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
             continue;
         }
         const int rank = rank_of(name);
-        if (rank < 0) continue;
+        if (rank < 0) {
+            if (name.rfind("rank", 0) == 0) odd_rank_groups.push_back(name);
+            continue;
+        }
         RankInfo info;
         info.rank = rank;
         Hid rank_group = open_group(path, file.get(), name);
@@ -344,7 +364,11 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
         }
         ranks.push_back(std::move(info));
     }
-    if (ranks.empty()) fail(path, "holds no rank<N> group: not a scope-profiler file");
+    if (ranks.empty()) {
+        std::string odd;
+        for (const auto& name : odd_rank_groups) odd += (odd.empty() ? " (" : ", ") + name;
+        fail(path, "holds no rank<N> group" + (odd.empty() ? "" : odd + " is not one)") + ": not a scope-profiler file");
+    }
     std::sort(ranks.begin(), ranks.end(), [](const RankInfo& a, const RankInfo& b) { return a.rank < b.rank; });
     for (std::size_t i = 1; i < ranks.size(); ++i) {
         if (ranks[i].rank == ranks[i - 1].rank) {
@@ -447,7 +471,10 @@ ProfileFile::ProfileFile(const std::string& path) : impl_(std::make_unique<Impl>
 }
 
 ProfileFile::~ProfileFile() {
-    if (!impl_ || !impl_->file.valid()) return;
+    if (!impl_) return;
+    // Not while an error is on its way out: an error is the one line a failing command prints.
+    if (std::uncaught_exceptions() == 0) impl_->print_warnings();
+    if (!impl_->file.valid()) return;
     try {
         const ReadGuard guard(impl_->path);
         impl_->file = Hid();
@@ -479,10 +506,23 @@ std::vector<std::int32_t> ProfileFile::read_thread_ids(const RegionInfo& region,
 
 namespace {
 
-/// Puts a rank's times on rank 0's clock.
+/// Puts a rank's times on rank 0's clock; a time the offset would carry out of 64 bits becomes
+/// -1, which leave_out_invalid() then drops.
 void shift(std::vector<std::int64_t>& times, std::int64_t offset) {
     if (offset == 0) return;
-    for (std::int64_t& t : times) t += offset;
+    for (std::int64_t& t : times) {
+        if (__builtin_add_overflow(t, offset, &t)) t = -1;
+    }
+}
+
+/// Erases element i of v wherever keep[i] is false.
+template <typename T>
+void keep_only(std::vector<T>& v, const std::vector<bool>& keep) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (keep[i]) v[out++] = v[i];
+    }
+    v.resize(out);
 }
 
 }  // namespace
@@ -495,6 +535,7 @@ HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first
     columns.thread_ids = read_thread_ids(region, first, n);
     shift(columns.start_times, region.clock_offset_ns);
     shift(columns.end_times, region.clock_offset_ns);
+    impl_->leave_out_invalid(region, false, first, columns);
     return columns;
 }
 
@@ -515,7 +556,56 @@ DeviceColumns ProfileFile::read_device(const RegionInfo& region, std::uint64_t f
     }
     shift(columns.start_times, region.clock_offset_ns);
     shift(columns.end_times, region.clock_offset_ns);
+    impl_->leave_out_invalid(region, true, first, columns);
     return columns;
+}
+
+template <typename Columns>
+void ProfileFile::Impl::leave_out_invalid(const RegionInfo& region, bool device, std::uint64_t first,
+                                          Columns& columns) {
+    const auto valid = [](std::int64_t start, std::int64_t end) {
+        return start >= 0 && end >= start && end <= kLatestNs;
+    };
+    const std::size_t n = columns.start_times.size();
+    std::size_t i = 0;
+    while (i < n && valid(columns.start_times[i], columns.end_times[i])) ++i;
+    if (i == n) return;  // the common case: one pass, nothing moved
+    std::vector<bool> keep(n, true);
+    std::uint64_t dropped = 0;
+    for (; i < n; ++i) {
+        if (valid(columns.start_times[i], columns.end_times[i])) continue;
+        keep[i] = false;
+        ++dropped;
+        if (first_left_out.empty()) {
+            first_left_out = region.group + (device ? ", device" : ", host") + " interval " +
+                             std::to_string(first + i) + ": start " + std::to_string(columns.start_times[i]) +
+                             " ns, end " + std::to_string(columns.end_times[i]) + " ns";
+        }
+    }
+    if (counted_slices.emplace(region.group, device, first).second) left_out += dropped;
+    keep_only(columns.start_times, keep);
+    keep_only(columns.end_times, keep);
+    if constexpr (std::is_same_v<Columns, HostColumns>) {
+        keep_only(columns.thread_ids, keep);
+    } else {
+        keep_only(columns.streams, keep);
+        keep_only(columns.host_fallback, keep);
+    }
+}
+
+void ProfileFile::Impl::print_warnings() const {
+    if (!odd_rank_groups.empty()) {
+        std::string names;
+        for (const auto& name : odd_rank_groups) names += (names.empty() ? "" : ", ") + name;
+        std::cerr << "scope-profiler: warning: " << path << ": left out the groups " << names
+                  << ", which are not rank<N> (N = 0, 1, 2, ...)" << std::endl;
+    }
+    if (left_out > 0) {
+        std::cerr << "scope-profiler: warning: " << path << ": left out " << left_out
+                  << (left_out == 1 ? " interval" : " intervals")
+                  << " whose times no clock gives (negative, ending before they start, or after 2^62 ns; first: "
+                  << first_left_out << ")" << std::endl;
+    }
 }
 
 }  // namespace scope_profiler::cli

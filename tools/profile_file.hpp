@@ -58,6 +58,13 @@ struct DeviceColumns {
 
 inline constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 
+/// The latest time an interval may end, 2^62 ns (146 years). read_host() and read_device() leave
+/// out every interval that no clock could have given: a negative start, an end before its start,
+/// an end after this (or a clock offset that would carry it out of 64 bits); the file's closing
+/// says how many on stderr, with the first. Every difference of two times that remain then
+/// fits in 64 bits.
+inline constexpr std::int64_t kLatestNs = std::int64_t{1} << 62;
+
 class ProfileFile {
 public:
     /// Opens path read-only and reads its structure; throws InputError.
@@ -72,14 +79,16 @@ public:
     /// The rank<N> groups, by rank.
     [[nodiscard]] const std::vector<RankInfo>& ranks() const noexcept;
 
-    /// Host intervals [first, first + count) of a region (count clipped to the end).
+    /// Host intervals [first, first + count) of a region (count clipped to the end), less those
+    /// left out (kLatestNs).
     [[nodiscard]] HostColumns read_host(const RegionInfo& region, std::uint64_t first = 0,
                                         std::uint64_t count = kAll) const;
     /// Only the thread ids of host intervals [first, first + count) (zeros when the file has
     /// none): a quick pass that sizes per-thread buffers before the intervals are read.
     [[nodiscard]] std::vector<std::int32_t> read_thread_ids(const RegionInfo& region, std::uint64_t first = 0,
                                                             std::uint64_t count = kAll) const;
-    /// Device intervals [first, first + count) of a region (count clipped to the end).
+    /// Device intervals [first, first + count) of a region (count clipped to the end), less those
+    /// left out (kLatestNs).
     [[nodiscard]] DeviceColumns read_device(const RegionInfo& region, std::uint64_t first = 0,
                                             std::uint64_t count = kAll) const;
 

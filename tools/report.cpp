@@ -21,6 +21,7 @@
 #include "nesting.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
+#include "duration_sum.hpp"
 
 namespace scope_profiler::cli {
 
@@ -94,8 +95,8 @@ NestedTimes nest(std::map<std::int32_t, std::vector<Span>> threads, std::uint32_
     sum.self_ns.assign(region_count, 0);
     for (const auto& part : parts) {
         for (std::uint32_t r = 0; r < region_count; ++r) {
-            sum.inclusive_ns[r] += part.inclusive_ns[r];
-            sum.self_ns[r] += part.self_ns[r];
+            sum.inclusive_ns[r] = add_ns(sum.inclusive_ns[r], part.inclusive_ns[r]);
+            sum.self_ns[r] = add_ns(sum.self_ns[r], part.self_ns[r]);
         }
     }
     return sum;
@@ -174,7 +175,7 @@ DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vec
     stats.min = *begin;
     stats.max = *begin;
     for (auto it = begin; it != end; ++it) {
-        stats.total += *it;
+        stats.total = add_ns(stats.total, *it);
         stats.min = std::min(stats.min, *it);
         stats.max = std::max(stats.max, *it);
     }
@@ -309,8 +310,8 @@ FileReport build_report(const ProfileFile& file, const RegionFilter& filter, con
         });
         for (const auto& slot : slots) {
             fallback[slot.index] += slot.fallback;
-            inclusive[slot.index] += times.inclusive_ns[slot.index];
-            self[slot.index] += times.self_ns[slot.index];
+            inclusive[slot.index] = add_ns(inclusive[slot.index], times.inclusive_ns[slot.index]);
+            self[slot.index] = add_ns(self[slot.index], times.self_ns[slot.index]);
         }
         report.ranks.push_back(std::move(rank_report));
     }
@@ -711,7 +712,7 @@ void run_report(const ReportOptions& options) {
     std::vector<FileReport> reports;
     for (const auto& path : options.files) {
         const ProfileFile file(path);
-        reports.push_back(build_report(file, filter, ranks));
+        reports.push_back(naming_the_file(path, [&] { return build_report(file, filter, ranks); }));
         FileReport& report = reports.back();
         sort_regions(report.regions, options.sort);
         for (auto& rank : report.ranks) sort_regions(rank.regions, options.sort);

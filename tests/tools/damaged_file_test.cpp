@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tools_test_support.hpp"
 
 using tools_test::run_cli;
@@ -173,4 +175,86 @@ TEST_F(DamagedFile, ADatasetDeclaringMoreThanItStoresIsRefused) {
     const auto run = run_cli({"report", file("big.h5")}, dir_);
     EXPECT_EQ(run.code, 0) << run.err;
     EXPECT_NE(run.out.find("big"), std::string::npos);
+}
+
+namespace {
+
+/// Adds groups (with nothing in them) and, when `offset` is set, a clock_offset_ns to rank0.
+void amend(const std::string& path, const std::vector<std::string>& groups, std::optional<std::int64_t> offset) {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    for (const auto& name : groups) H5Gclose(H5Gcreate2(file, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (offset) {
+        const hid_t rank = H5Gopen2(file, "rank0", H5P_DEFAULT);
+        const hid_t scalar = H5Screate(H5S_SCALAR);
+        const hid_t attribute = H5Acreate2(rank, "clock_offset_ns", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(attribute, H5T_NATIVE_INT64, &*offset);
+        H5Aclose(attribute);
+        H5Sclose(scalar);
+        H5Gclose(rank);
+    }
+    H5Fclose(file);
+}
+
+std::size_t lines_of(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+}  // namespace
+
+// Before: such intervals went into every result (a negative duration in the statistics, UBSan
+// overflows in the nesting and the charts, `"ts":--9223372036854775.(0(` in the Chrome trace).
+TEST_F(DamagedFile, IntervalsNoClockGivesAreLeftOutAndSaidSo) {
+    constexpr std::int64_t kBeyond = (std::int64_t{1} << 62) + 1;
+    tools_test::write_python(file("odd.h5"),
+                             {{0, {{"r", {10, -5, 50, 100, 0, INT64_MIN}, {20, 5, 40, kBeyond, 30, INT64_MAX}}}}});
+    amend(file("odd.h5"), {"rankX", "rank-1"}, std::nullopt);
+    const auto run = run_cli({"report", file("odd.h5"), "--json", file("r.json")}, dir_);
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_EQ(lines_of(run.err), 2u) << run.err;
+    EXPECT_NE(run.err.find("warning: " + file("odd.h5") + ": left out 4 intervals whose times no clock gives"),
+              std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("first: rank0/regions/r, host interval 1: start -5 ns, end 5 ns"), std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("left out the groups rank-1, rankX, which are not rank<N>"), std::string::npos)
+        << run.err;
+    const auto json = nlohmann::json::parse(tools_test::read_text(file("r.json")));
+    const auto& r = json["files"][0]["region_statistics"]["r"];
+    EXPECT_EQ(r["count"], 2);  // [10, 20) and [0, 30)
+    EXPECT_EQ(r["total_duration_ns"], 40);
+    EXPECT_EQ(r["min_duration_ns"], 10);
+
+    const auto trace = run_cli({"export", file("odd.h5"), "--chrome-trace", file("t.json")}, dir_);
+    ASSERT_EQ(trace.code, 0) << trace.err;
+    std::size_t intervals = 0;
+    const auto events = nlohmann::json::parse(tools_test::read_text(file("t.json")));
+    for (const auto& event : events["traceEvents"]) {
+        if (event["ph"] != "X") continue;
+        ++intervals;
+        EXPECT_GE(event["ts"].get<double>(), 0.0);
+        EXPECT_GE(event["dur"].get<double>(), 0.0);
+    }
+    EXPECT_EQ(intervals, 2u);
+    EXPECT_EQ(run_cli({"pproc", file("odd.h5"), "-o", file("charts")}, dir_).code, 0);
+}
+
+TEST_F(DamagedFile, AClockOffsetThatCarriesTimesOutOf64BitsLeavesThemOut) {
+    tools_test::write_python(file("offset.h5"), {{0, {{"r", {10, 20}, {15, 30}}}}});
+    amend(file("offset.h5"), {}, INT64_MAX - 12);
+    const auto run = run_cli({"report", file("offset.h5"), "--json", file("r.json")}, dir_);
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_NE(run.err.find("left out 2 intervals"), std::string::npos) << run.err;
+    const auto json = nlohmann::json::parse(tools_test::read_text(file("r.json")));
+    EXPECT_EQ(json["files"][0]["region_statistics"]["r"]["count"], 0);
+}
+
+TEST_F(DamagedFile, DurationsThatAddUpBeyond64BitsAreBadInput) {
+    constexpr std::int64_t kLatest = std::int64_t{1} << 62;
+    tools_test::write_python(file("sum.h5"), {{0, {{"r", {0, 0, 0}, {kLatest, kLatest, kLatest}}}}});
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"report", file("sum.h5")},
+                                                 std::vector<std::string>{"pproc", file("sum.h5"), "-o", file("c")}}) {
+        const auto run = run_cli(args, dir_);
+        EXPECT_EQ(run.code, 2) << args[0] << ": " << run.err;
+        EXPECT_EQ(lines_of(run.err), 1u) << run.err;
+        EXPECT_NE(run.err.find(file("sum.h5") + ": its durations add up to more than 2^63 ns"), std::string::npos)
+            << args[0] << ": " << run.err;
+    }
 }
