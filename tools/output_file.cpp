@@ -89,31 +89,46 @@ OutputFile::~OutputFile() {
     std::remove(temporary_.c_str());
 }
 
-void OutputFile::commit() {
+void OutputFile::fail_and_remove(int error) {
+    stream_.close();
+    std::remove(temporary_.c_str());
+    fail(path_, error != 0 ? std::strerror(error) : "the write failed");
+}
+
+void OutputFile::finish() {
+    if (finished_) return;
     errno = 0;
     stream_.flush();
     const bool written = static_cast<bool>(stream_);
     const int write_errno = errno;
     stream_.close();
-    if (!written || stream_.fail()) {
-        std::remove(temporary_.c_str());
-        fail(path_, write_errno != 0 ? std::strerror(write_errno) : "the write failed");
-    }
+    if (!written || stream_.fail()) fail_and_remove(write_errno);
     // Durable before it is visible under its name.
     const int fd = ::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 || ::fsync(fd) != 0) {
         const int error = errno;
         if (fd >= 0) ::close(fd);
-        std::remove(temporary_.c_str());
-        fail(path_, std::strerror(error));
+        fail_and_remove(error);
     }
     ::close(fd);
-    if (std::rename(temporary_.c_str(), path_.c_str()) != 0) {
-        const int error = errno;
-        std::remove(temporary_.c_str());
-        fail(path_, std::strerror(error));
-    }
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path_, ignored)) fail_and_remove(EISDIR);
+    finished_ = true;
+}
+
+void OutputFile::publish() {
+    if (std::rename(temporary_.c_str(), path_.c_str()) != 0) fail_and_remove(errno);
     committed_ = true;
+}
+
+void OutputFile::commit() {
+    finish();
+    publish();
+}
+
+void commit_all(const std::vector<OutputFile*>& files) {
+    for (OutputFile* file : files) file->finish();
+    for (OutputFile* file : files) file->publish();
 }
 
 }  // namespace scope_profiler::cli

@@ -28,16 +28,28 @@ public:
     /// The stream to write to (buffered; write errors are found by commit()).
     [[nodiscard]] std::ostream& stream() noexcept { return stream_; }
     /// Flushes, syncs and renames the file into place; any failure throws InputError (the
-    /// temporary file is removed).
+    /// temporary file is removed). commit() is finish() and publish().
     void commit();
+    /// Flushes and syncs the temporary file, and checks that the path can take it (not a
+    /// directory): every failure that writing can meet (a full disk, a quota) happens here.
+    void finish();
+    /// Renames the finished file into place.
+    void publish();
 
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
+    [[noreturn]] void fail_and_remove(int error);
+
     std::string path_, temporary_;
     std::unique_ptr<char[]> buffer_;
     std::ofstream stream_;
+    bool finished_ = false;
     bool committed_ = false;
 };
+
+/// Commits every file or none: all are finished first, so that a full disk fails before any is
+/// renamed, then all are published. (Renames in one directory do not need space.)
+void commit_all(const std::vector<OutputFile*>& files);
 
 }  // namespace scope_profiler::cli

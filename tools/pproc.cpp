@@ -266,7 +266,9 @@ void write_outputs(const std::string& dir, const Outputs& outputs) {
         files.push_back(std::make_unique<OutputFile>((std::filesystem::path(dir) / name).string()));
         files.back()->stream().write(content.data(), static_cast<std::streamsize>(content.size()));
     }
-    for (const auto& file : files) file->commit();
+    std::vector<OutputFile*> all;
+    for (const auto& file : files) all.push_back(file.get());
+    commit_all(all);  // all of them, or none
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         std::cout << "wrote " << files[i]->path() << " (" << (outputs[i].second.size() + 1023) / 1024 << " KiB)\n";
     }

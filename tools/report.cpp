@@ -721,8 +721,11 @@ void run_report(const ReportOptions& options) {
     std::cout.flush();
     if (json) write_json(json->stream(), reports, options);
     if (csv) write_csv(csv->stream(), reports);
-    if (json) json->commit();
-    if (csv) csv->commit();
+    std::vector<OutputFile*> outputs;
+    for (OutputFile* file : {json.get(), csv.get()}) {
+        if (file != nullptr) outputs.push_back(file);
+    }
+    commit_all(outputs);  // both, or neither
 }
 
 }  // namespace scope_profiler::cli

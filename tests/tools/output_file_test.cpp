@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 
 #include "output_file.hpp"
@@ -54,4 +56,43 @@ TEST_F(OutputFileTest, ASignalRemovesTheTemporaryFile) {
         },
         ::testing::KilledBySignal(SIGTERM), "");
     EXPECT_TRUE(files().empty()) << files().front();
+}
+
+// pproc writes a dozen files: on a full disk (here: a file size limit, which fails the write
+// with EFBIG the way ENOSPC would), none of them may appear, and files already there stay.
+// Before, the outputs committed one by one: the ones before the failing one were in place.
+TEST_F(OutputFileTest, CommitAllWritesEveryFileOrNone) {
+    std::ofstream(file("old.txt")) << "old";
+    struct rlimit saved {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limited = saved;
+    limited.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+    std::string error;
+    {
+        cli::OutputFile small(file("small.txt")), large(file("large.txt")), old(file("old.txt"));
+        small.stream() << "fits";
+        large.stream() << std::string(100'000, 'x');  // more than the limit: the flush fails
+        old.stream() << "new";
+        try {
+            cli::commit_all({&small, &large, &old});
+        } catch (const cli::InputError& e) {
+            error = e.what();
+        }
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previous);
+    EXPECT_NE(error.find("large.txt"), std::string::npos) << error;
+    EXPECT_EQ(files(), std::vector<std::string>{"old.txt"});
+    EXPECT_EQ(tools_test::read_text(file("old.txt")), "old");
+}
+
+TEST_F(OutputFileTest, CommitAllFailsBeforeAnyRenameWhenATargetIsADirectory) {
+    tools_test::fs::create_directory(file("dir.txt"));
+    cli::OutputFile first(file("first.txt")), second(file("dir.txt"));
+    first.stream() << "a";
+    second.stream() << "b";
+    EXPECT_THROW(cli::commit_all({&first, &second}), cli::InputError);
+    EXPECT_FALSE(tools_test::fs::exists(file("first.txt")));
 }
