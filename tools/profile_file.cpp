@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <type_traits>
@@ -276,6 +277,8 @@ struct ProfileFile::Impl {
     std::vector<RankInfo> ranks;
     /// Groups named rank<something> that are not rank<N>: left out, and said so.
     std::vector<std::string> odd_rank_groups;
+    /// Region groups without their datasets (read_region): left out, and said so.
+    std::vector<std::string> unfinished_groups;
     /// Intervals left out (leave_out_invalid): each slice is counted on its first read only.
     std::set<std::tuple<std::string, bool, std::uint64_t>> counted_slices;
     std::uint64_t left_out = 0;
@@ -290,7 +293,8 @@ struct ProfileFile::Impl {
 
     void open(ReadGuard& guard);
     void read_metadata(ReadGuard& guard);
-    RegionInfo read_region(hid_t regions, const std::string& link, const std::string& group_path);
+    /// The region of a group; nullopt for a group the writer did not finish.
+    std::optional<RegionInfo> read_region(hid_t regions, const std::string& link, const std::string& group_path);
 
     /// Elements [first, first + count) of the dataset `region.group/name` into `out`.
     template <typename T>
@@ -355,7 +359,12 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
             std::unordered_set<std::string> seen;
             for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
                 guard.progress();
-                info.regions.push_back(read_region(regions.get(), link, name + "/regions/" + link));
+                std::optional<RegionInfo> region = read_region(regions.get(), link, name + "/regions/" + link);
+                if (!region) {
+                    unfinished_groups.push_back(name + "/regions/" + link);
+                    continue;
+                }
+                info.regions.push_back(std::move(*region));
                 info.regions.back().clock_offset_ns = info.clock_offset_ns;
                 if (!seen.insert(info.regions.back().name).second) {
                     fail(path, name + "/regions/" + link + " repeats the region name of another group");
@@ -396,8 +405,8 @@ void ProfileFile::Impl::read_metadata(ReadGuard& guard) {
     }
 }
 
-RegionInfo ProfileFile::Impl::read_region(hid_t regions, const std::string& link,
-                                          const std::string& group_path) {
+std::optional<RegionInfo> ProfileFile::Impl::read_region(hid_t regions, const std::string& link,
+                                                         const std::string& group_path) {
     Hid group = open_group(path, regions, link);
     RegionInfo region;
     region.group = group_path;
@@ -415,8 +424,21 @@ RegionInfo ProfileFile::Impl::read_region(hid_t regions, const std::string& link
                            reference + " has " + std::to_string(expected));
         }
     };
-    const std::int64_t host = length("start_times", true);
-    expect_same(length("end_times", true), host, "end_times", "start_times");
+    // A group whose datasets are partly missing and the rest empty is a region the writer did
+    // not finish (a failure, a kill, between creating its group and its last dataset): left
+    // out, with a warning. Missing beside data is damage, and refused.
+    const std::int64_t host = length("start_times", false);
+    const std::int64_t host_end = length("end_times", false);
+    if (host < 0 || host_end < 0) {
+        bool empty = host <= 0 && host_end <= 0;
+        for (const char* name : {"thread_ids", "device_start_times", "device_end_times", "device_streams",
+                                 "device_host_fallback"}) {
+            empty = empty && length(name, false) <= 0;
+        }
+        if (empty) return std::nullopt;
+        fail(path, group_path + "/" + (host < 0 ? "start_times" : "end_times") + " is missing");
+    }
+    expect_same(host_end, host, "end_times", "start_times");
     const std::int64_t threads = length("thread_ids", false);
     expect_same(threads, host, "thread_ids", "start_times");
     region.host_count = static_cast<std::uint64_t>(host);
@@ -599,6 +621,13 @@ void ProfileFile::Impl::print_warnings() const {
         for (const auto& name : odd_rank_groups) names += (names.empty() ? "" : ", ") + name;
         std::cerr << "scope-profiler: warning: " << path << ": left out the groups " << names
                   << ", which are not rank<N> (N = 0, 1, 2, ...)" << std::endl;
+    }
+    if (!unfinished_groups.empty()) {
+        std::string names;
+        for (const auto& name : unfinished_groups) names += (names.empty() ? "" : ", ") + name;
+        std::cerr << "scope-profiler: warning: " << path << ": left out " << names
+                  << (unfinished_groups.size() == 1 ? ", a region group" : ", region groups")
+                  << " without datasets (a write that did not finish)" << std::endl;
     }
     if (left_out > 0) {
         std::cerr << "scope-profiler: warning: " << path << ": left out " << left_out

@@ -258,3 +258,20 @@ TEST_F(DamagedFile, DurationsThatAddUpBeyond64BitsAreBadInput) {
             << args[0] << ": " << run.err;
     }
 }
+
+// A region group made but not filled (the writer failed or was killed between creating the
+// group and its last dataset) costs only that region, with a warning; before, the command
+// refused the whole file ("end_times is missing").
+TEST_F(DamagedFile, ARegionGroupTheWriterDidNotFinishIsLeftOut) {
+    tools_test::write_python(file("half.h5"), {{0, {{"whole", {0, 10}, {5, 20}}, {"empty_start", {}, {}, false}}}});
+    amend(file("half.h5"), {"rank0/regions/bare"}, std::nullopt);
+    const auto run = run_cli({"report", file("half.h5"), "--json", file("r.json")}, dir_);
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_EQ(lines_of(run.err), 1u) << run.err;
+    EXPECT_NE(run.err.find("left out rank0/regions/bare, rank0/regions/empty_start, region groups without datasets"),
+              std::string::npos) << run.err;
+    const auto json = nlohmann::json::parse(tools_test::read_text(file("r.json")));
+    const auto& regions = json["files"][0]["region_statistics"];
+    EXPECT_EQ(regions.size(), 1u) << regions.dump();
+    EXPECT_EQ(regions["whole"]["count"], 2);
+}
