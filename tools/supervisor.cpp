@@ -38,7 +38,26 @@ const char* signal_name(int signal_number) {
     }
 }
 
-/// What the parent says and returns when the child was ended by a signal.
+/// A signal that ends a program for something it did (or that the watchdog or the kernel sent):
+/// the parent reports these; it passes every other signal on by ending the same way.
+bool is_crash(int signal_number) {
+    switch (signal_number) {
+        case SIGSEGV:
+        case SIGBUS:
+        case SIGFPE:
+        case SIGILL:
+        case SIGABRT:
+        case SIGSYS:
+        case SIGTRAP:
+        case SIGVTALRM:
+        case SIGKILL:
+            return true;
+        default:
+            return false;
+    }
+}
+
+/// What the parent says and returns when the child was ended by a crash (is_crash).
 int report_signal(int signal_number) {
     const char* input = ledger::reading();
     std::string message;
@@ -110,9 +129,14 @@ int supervise() {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     ledger::remove_temporaries();
     const int signal_number = WTERMSIG(status);
-    if (signal_number == SIGINT || signal_number == SIGTERM || signal_number == SIGHUP) {
-        // Interrupted: end the same way, as the shell expects.
+    if (!is_crash(signal_number)) {
+        // Interrupted (SIGINT, SIGTERM), a closed pipe (`| head`: SIGPIPE), a file size limit:
+        // end the same way and say nothing, as the program did in one process.
         ::signal(signal_number, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, signal_number);
+        ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
         ::raise(signal_number);
     }
     return report_signal(signal_number);

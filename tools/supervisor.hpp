@@ -4,7 +4,9 @@
 // our code can come before its parsing. In a child, such a crash costs nothing but the child:
 // the parent turns it into exit code 2 and one line naming the file (ledger.hpp says which file
 // was being read), removes the temporary outputs the child left, and passes on the child's
-// exit code otherwise. SIGINT, SIGTERM and SIGHUP sent to the parent are passed to the child.
+// exit code otherwise. SIGINT, SIGTERM and SIGHUP sent to the parent are passed to the child;
+// a child ended by a signal that is not a crash (SIGINT, SIGPIPE of `| head`, SIGXFSZ) ends the
+// parent the same way, silently, as the program in one process would have ended.
 //
 // SCOPE_PROFILER_ISOLATE=0 runs the command in the one process (to debug it; gdb can also
 // `set follow-fork-mode child`).
