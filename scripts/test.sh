@@ -2,7 +2,8 @@
 # The whole test suite: install what is missing, build, run every test with ctest (labels unit,
 # integration, tools, mpi, gpu, and cudasim: the device path on the simulated CUDA runtime, which
 # must not skip), then build the library and its unit and cudasim tests under ThreadSanitizer,
-# and under Address and UndefinedBehavior Sanitizers (with the tools' tests), and run them again.
+# and under Address and UndefinedBehavior Sanitizers (with the tools' tests), and run them again;
+# last, fuzz the reader of profiling files for 90 s (scripts/fuzz.sh).
 # (Tests labelled gpu report Skipped on a machine without one.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCOPE_PROFILER_SAN
 cmake --build build-asan -j2
 UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" ASAN_OPTIONS="detect_leaks=1" \
   ctest --test-dir build-asan -j2 -L "unit|tools|cudasim" --output-on-failure
+
+# The reader fuzzed for 90 s (libFuzzer, clang, ASan + UBSan): every finding must lie in libhdf5
+# and become exit code 2 in the command (scripts/fuzz.sh).
+scripts/fuzz.sh 90
