@@ -38,7 +38,7 @@ export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 if ((seconds > 0)); then
 echo "fuzz.sh: fuzzing the reader for ${seconds} s (log: $run/fuzz.log)"
-(cd "$run" && "$fuzzer" -fork=2 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -timeout=10 \
+(cd "$run" && "$fuzzer" -fork=2 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -timeout=5 \
   -rss_limit_mb=2048 -max_total_time="$seconds" -artifact_prefix="$run/artifacts/" \
   "$run/corpus" "$run/seeds" >"$run/fuzz.log" 2>&1) || true
 grep -E "^#[0-9]+: cov" "$run/fuzz.log" | tail -1 || true
@@ -51,7 +51,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
   findings=$((findings + 1))
   name="$(basename "$input")"
   # Where it crashes: the target alone on this input, its report's first frame of our own.
-  "$fuzzer" -timeout=10 -rss_limit_mb=2048 "$input" >"$run/one.log" 2>&1 || true
+  "$fuzzer" -timeout=3 -rss_limit_mb=2048 "$input" >"$run/one.log" 2>&1 || true
   # (Frames of the sanitizer runtime, libFuzzer, the allocator and libc are passed over.)
   first="$(grep -E '^\s+#[0-9]+ ' "$run/one.log" |
     grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|fuzzer::|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |

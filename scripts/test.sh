@@ -3,7 +3,7 @@
 # integration, tools, mpi, gpu, and cudasim: the device path on the simulated CUDA runtime, which
 # must not skip), then build the library and its unit and cudasim tests under ThreadSanitizer,
 # and under Address and UndefinedBehavior Sanitizers (with the tools' tests), and run them again;
-# last, fuzz the reader of profiling files for 90 s (scripts/fuzz.sh).
+# last, fuzz the reader of profiling files for 60 s (scripts/fuzz.sh).
 # (Tests labelled gpu report Skipped on a machine without one.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,6 @@ cmake --build build-asan -j2
 UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" ASAN_OPTIONS="detect_leaks=1" \
   ctest --test-dir build-asan -j2 -L "unit|tools|cudasim" --output-on-failure
 
-# The reader fuzzed for 90 s (libFuzzer, clang, ASan + UBSan): every finding must lie in libhdf5
+# The reader fuzzed for 60 s (libFuzzer, clang, ASan + UBSan): every finding must lie in libhdf5
 # and become exit code 2 in the command (scripts/fuzz.sh).
-scripts/fuzz.sh 90
+scripts/fuzz.sh 60
