@@ -82,8 +82,22 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
 
 // ---- flame.svg --------------------------------------------------------------------------------
 
+/// Call-path depth a flame graph draws at most (the root, `all`, is depth 0), and regions a
+/// path in flame.csv keeps. A chain of calls k deep has k paths of up to k regions: drawn or
+/// written whole, that is k^2 work and output (a chain 100,000 deep ran out of memory), so
+/// deeper frames are left out of the chart, which says so, and a deeper path keeps its
+/// innermost regions after kFlameCutMarker.
+inline constexpr std::uint32_t kFlameMaxDepth = 128;
+
+/// The first frame of a path cut in flame.csv: `...;b;c` stands for a path deeper than
+/// kFlameMaxDepth whose innermost kFlameMaxDepth regions end in b;c.
+inline constexpr const char* kFlameCutMarker = "...";
+
 /// flame.svg: one flame graph per file (the call tree merged over its ranks and threads), the
-/// root at the bottom, width proportional to total time, recursion as a tower.
+/// root at the bottom, width proportional to total time, recursion as a tower. Its table has a
+/// row per call path, parents before children: file, path (folded, cut as kFlameMaxDepth
+/// says), depth, region, calls, total_ns, self_ns, id (1, 2, ... in row order, per file) and
+/// parent_id (0 for a call at the top), which give the exact tree however deep.
 Chart render_flame(const std::vector<std::string>& files, const std::vector<CallTree>& trees,
                    const std::vector<std::string>& region_names);
 

@@ -167,9 +167,10 @@ TEST_F(Pproc, ExportedCsvMatchesTheNumbers) {
     const std::string total = read_text(out("durations_total.csv"));
     EXPECT_NE(total.find("run.h5,inner,host,3,1200\n"), std::string::npos) << total;
     const std::string flame = read_text(out("flame.csv"));
-    EXPECT_NE(flame.find("run.h5,outer,1,outer,1,1000,300\n"), std::string::npos) << flame;
-    EXPECT_NE(flame.find("run.h5,outer;inner,2,inner,2,700,700\n"), std::string::npos) << flame;
-    EXPECT_NE(flame.find("run.h5,inner,1,inner,1,500,500\n"), std::string::npos) << flame;
+    EXPECT_EQ(flame.find("file,path,depth,region,calls,total_ns,self_ns,id,parent_id\n"), 0u) << flame;
+    EXPECT_NE(flame.find("run.h5,outer,1,outer,1,1000,300,1,0\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,outer;inner,2,inner,2,700,700,2,1\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,inner,1,inner,1,500,500,3,0\n"), std::string::npos) << flame;
     const std::string gantt = read_text(out("gantt.csv"));
     EXPECT_EQ(std::count(gantt.begin(), gantt.end(), '\n'), 7);  // header and 6 intervals
     EXPECT_NE(gantt.find("run.h5,0,thread,0,1,inner,500,900,1\n"), std::string::npos) << gantt;
@@ -188,6 +189,8 @@ TEST_F(Pproc, ExportedJsonParsesAndMatches) {
             EXPECT_EQ(row["self_ns"], 700);
             EXPECT_EQ(row["calls"], 2);
             EXPECT_EQ(row["depth"], 2);
+            EXPECT_EQ(row["id"], 2);
+            EXPECT_EQ(row["parent_id"], 1);  // outer's row
         }
     }
     EXPECT_TRUE(found);
@@ -273,6 +276,51 @@ TEST_F(Pproc, ManyLanesOfSparseShortCallsStayWithinTheRectangleBudget) {
     EXPECT_LT(gantt.size(), 3u << 20);
 }
 
+TEST_F(Pproc, ADeepCallChainGivesOutputLinearInItsDepth) {
+    // One thread of 20,000 calls, each strictly inside the one before: a call path per depth.
+    // Their full folded paths were 20,000^2 / 2 regions: 400 MB of flame.csv, seconds of work,
+    // and a chain 100,000 deep ran out of memory. Cut at kFlameMaxDepth regions, a row is
+    // bounded, and the chart draws kFlameMaxDepth levels and says so.
+    using scope_profiler::cli::kFlameMaxDepth;
+    constexpr std::int64_t kDepth = 20000;
+    auto a = host_region("a", {}, {});
+    auto b = host_region("b", {}, {});
+    for (std::int64_t d = 0; d < kDepth; ++d) {
+        auto& region = d % 2 == 0 ? a : b;
+        region.start_times.push_back(d);
+        region.end_times.push_back(4 * kDepth - d);
+        region.thread_ids.push_back(0);
+    }
+    tools_test::write_ours(file("chain.h5"), {{0, {a, b}}});
+    run({file("chain.h5")}, true);
+
+    const std::string flame = read_text(out("flame.csv"));
+    EXPECT_LT(flame.size(), static_cast<std::size_t>(kDepth) * (2 * kFlameMaxDepth + 100));
+    std::istringstream rows(flame);
+    std::string row, last;
+    std::getline(rows, row);  // the header
+    std::int64_t count = 0;
+    std::size_t longest = 0;  // regions in a path, the marker included
+    while (std::getline(rows, row)) {
+        ++count;
+        const std::string path = row.substr(row.find(',') + 1, row.find(',', row.find(',') + 1) - row.find(',') - 1);
+        longest = std::max<std::size_t>(longest, std::count(path.begin(), path.end(), ';') + 1);
+        last = row;
+    }
+    EXPECT_EQ(count, kDepth);  // a row per depth
+    EXPECT_EQ(longest, kFlameMaxDepth + 1);
+    // The deepest: the marker, then its innermost regions (b, a, b, ... ending in b at an even depth).
+    std::string innermost;
+    for (std::uint32_t i = 0; i < kFlameMaxDepth; ++i) innermost += (i % 2 == 0 ? ";a" : ";b");
+    const std::string marker = scope_profiler::cli::kFlameCutMarker;
+    EXPECT_EQ(last, "chain.h5," + marker + innermost + ",20000,b,1,40002,40002,20000,19999") << last.substr(0, 200);
+
+    const std::string svg = read_text(out("flame.svg"));
+    EXPECT_EQ(check_xml(svg).at("rect.fr"), kFlameMaxDepth + 1);  // all, then kFlameMaxDepth levels
+    EXPECT_NE(svg.find("Calls nest 20000 deep: the 128 levels nearest the root are drawn"), std::string::npos);
+    EXPECT_LT(svg.size(), 1u << 20);
+}
+
 TEST_F(Pproc, BadInputLeavesNoOutput) {
     std::ofstream(file("not.h5")) << "not an HDF5 file";
     for (const auto& args : std::vector<std::vector<std::string>>{
@@ -306,7 +354,7 @@ TEST_F(Pproc, ReadsThePythonLayoutWithEveryIntervalOnOneThread) {
     tools_test::write_python(file("py.h5"), {{0, {{"outer", {0}, {100}}, {"inner", {10, 50}, {40, 90}}}}});
     run({file("py.h5")}, true);
     const std::string flame = read_text(out("flame.csv"));
-    EXPECT_NE(flame.find("py.h5,outer;inner,2,inner,2,70,70\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("py.h5,outer;inner,2,inner,2,70,70,2,1\n"), std::string::npos) << flame;
     EXPECT_EQ(check_xml(read_text(out("gantt.svg"))).at("rect.iv"), 3u);
 }
 
