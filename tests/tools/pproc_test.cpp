@@ -321,6 +321,31 @@ TEST_F(Pproc, ADeepCallChainGivesOutputLinearInItsDepth) {
     EXPECT_LT(svg.size(), 1u << 20);
 }
 
+TEST_F(Pproc, ManyThreadsStayWithinTheLaneBudgetAndTheDocumentedSize) {
+    // 100,000 threads of one call each: a lane each (a background, a label, a rectangle) made
+    // a 23 MB gantt.svg, the rectangle budget notwithstanding. Thread 54321 is the busiest.
+    using scope_profiler::cli::kGanttMaxLanes;
+    constexpr std::int32_t kThreads = 100000;
+    auto work = host_region("work", {}, {});
+    for (std::int32_t t = 0; t < kThreads; ++t) {
+        work.start_times.push_back(std::int64_t{10} * t);
+        work.end_times.push_back(std::int64_t{10} * t + (t == 54321 ? 5000 : 1000));
+        work.thread_ids.push_back(t);
+    }
+    tools_test::write_ours(file("threads.h5"), {{0, {work}}});
+    run({file("threads.h5")}, true);
+    const std::string gantt = read_text(out("gantt.svg"));
+    EXPECT_LT(gantt.size(), 3u << 20) << "gantt.svg of " << kThreads << " lanes is " << gantt.size() << " bytes";
+    EXPECT_EQ(check_xml(gantt).at("rect.iv"), kGanttMaxLanes);
+    EXPECT_NE(gantt.find("99000 more lanes (99000 intervals) not drawn"), std::string::npos);
+    // The busiest lanes stay: thread 54321, then the earliest of the equally busy ones.
+    EXPECT_NE(gantt.find("rank 0 \u00b7 thread 54321</text>"), std::string::npos);
+    EXPECT_NE(gantt.find("rank 0 \u00b7 thread 998</text>"), std::string::npos);
+    EXPECT_EQ(gantt.find("rank 0 \u00b7 thread 999</text>"), std::string::npos);
+    const std::string csv = read_text(out("gantt.csv"));
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<std::ptrdiff_t>(kGanttMaxLanes) + 1);
+}
+
 TEST_F(Pproc, BadInputLeavesNoOutput) {
     std::ofstream(file("not.h5")) << "not an HDF5 file";
     for (const auto& args : std::vector<std::vector<std::string>>{
@@ -436,6 +461,39 @@ TEST(GanttLayout, NarrowNeighboursMergeAndDeepCallsAreCounted) {
     EXPECT_EQ(merged->start, 2000);  // relative to the origin, 1000
     EXPECT_EQ(merged->end, 2095);
     EXPECT_EQ(merged->depth, 0u);
+}
+
+TEST(GanttLayout, FilesShareTheLaneBudget) {
+    // 1,500 lanes of one file and 10 of another, 1,000 drawn: the small file keeps all of its
+    // lanes, the large one the rest, its busiest (here those of odd id).
+    using scope_profiler::cli::GanttData;
+    using scope_profiler::cli::GanttLane;
+    GanttData data;
+    data.files = {"big.h5", "small.h5"};
+    for (std::size_t f = 0; f < 2; ++f) {
+        for (int i = 0; i < (f == 0 ? 1500 : 10); ++i) {
+            GanttLane& lane = data.lanes.emplace_back();
+            lane.file = f;
+            lane.id = i;
+            lane.intervals = 2;
+            lane.busy_ns = i % 2 == 1 ? 100 : 10;
+        }
+    }
+    scope_profiler::cli::limit_lanes(data, 1000);
+    ASSERT_EQ(data.lanes.size(), 1000u);
+    EXPECT_EQ(data.lanes_left_out, (std::vector<std::size_t>{510, 0}));
+    EXPECT_EQ(data.intervals_left_out, 1020u);
+    // In their order: the 750 odd lanes of big.h5, then the 240 first even ones, and small.h5.
+    std::size_t odd = 0;
+    for (std::size_t i = 0; i < 990; ++i) {
+        EXPECT_EQ(data.lanes[i].file, 0u);
+        if (i > 0) EXPECT_LT(data.lanes[i - 1].id, data.lanes[i].id);
+        odd += data.lanes[i].id % 2;
+    }
+    EXPECT_EQ(odd, 750u);
+    EXPECT_EQ(data.lanes[989].id, 1499);
+    EXPECT_EQ(data.lanes[990].file, 1u);
+    EXPECT_EQ(data.lanes[999].id, 9);
 }
 
 TEST(Svg, EscapesTextAndFitsLabels) {
