@@ -15,7 +15,6 @@ constexpr double kMargin = 12;
 constexpr double kFrameHeight = 17;
 constexpr double kFrameFont = 11;
 constexpr double kMinFrameWidth = 0.3;   // narrower frames (and what they hold) are not drawn
-constexpr std::uint32_t kMaxDepth = 128;  // deeper frames are not drawn
 
 struct Frame {
     std::uint32_t node;
@@ -33,7 +32,7 @@ std::vector<Frame> lay_out(const CallTree& tree, const std::vector<std::string>&
         const Frame f = todo.back();
         todo.pop_back();
         frames.push_back(f);
-        if (f.depth + 1 >= kMaxDepth) continue;
+        if (f.depth >= kFlameMaxDepth) continue;  // deeper frames are not drawn (charts.hpp)
         std::vector<std::uint32_t> children = tree.nodes[f.node].children;
         std::sort(children.begin(), children.end(), [&](std::uint32_t a, std::uint32_t b) {
             if (tree.nodes[a].total_ns != tree.nodes[b].total_ns) return tree.nodes[a].total_ns > tree.nodes[b].total_ns;
@@ -52,19 +51,57 @@ std::vector<Frame> lay_out(const CallTree& tree, const std::vector<std::string>&
     return frames;
 }
 
-/// The call path of a node, regions joined by ';' (the folded-stack format of flame graph tools).
-std::string path_of(const CallTree& tree, std::uint32_t node, const std::vector<std::string>& names) {
-    std::vector<std::uint32_t> regions;
-    for (; node != 0 && node != kNoRegion; node = tree.nodes[node].parent) regions.push_back(tree.nodes[node].region);
-    std::string path;
-    for (auto it = regions.rbegin(); it != regions.rend(); ++it) path += (path.empty() ? "" : ";") + names[*it];
-    return path;
+/// Appends a row per call path of `tree` to `table` (charts.hpp, render_flame), parents before
+/// children, and returns the depth of the deepest path. One walk holds the path from the root
+/// to the current node, so a row costs its cut path (kFlameMaxDepth regions at most), not its
+/// depth: a chain k deep is k rows, not k^2 / 2 regions of text.
+std::uint32_t add_rows(Table& table, const std::string& file, const CallTree& tree,
+                       const std::vector<std::string>& names) {
+    if (tree.nodes.empty()) return 0;
+    struct Visit {
+        std::uint32_t node;
+        std::uint32_t depth;
+        std::int64_t parent_id;  // the parent's row id, 0 at the top
+    };
+    std::vector<Visit> todo;
+    for (auto it = tree.nodes[0].children.rbegin(); it != tree.nodes[0].children.rend(); ++it) todo.push_back({*it, 1, 0});
+    std::vector<std::uint32_t> path;  // regions from the root's child down to the node visited
+    std::uint32_t deepest = 0;
+    std::int64_t id = 0;
+    while (!todo.empty()) {
+        const Visit v = todo.back();
+        todo.pop_back();
+        const CallTree::Node& node = tree.nodes[v.node];
+        path.resize(v.depth - 1);
+        path.push_back(node.region);
+        deepest = std::max(deepest, v.depth);
+        ++id;
+        std::string folded;
+        std::size_t first = 0;
+        if (path.size() > kFlameMaxDepth) {
+            first = path.size() - kFlameMaxDepth;
+            folded = kFlameCutMarker;
+        }
+        for (std::size_t i = first; i < path.size(); ++i) {
+            if (i > 0) folded += ';';  // after the marker too
+            folded += names[path[i]];
+        }
+        table.rows.push_back({file, std::move(folded), std::int64_t{v.depth}, names[node.region],
+                              static_cast<std::int64_t>(node.calls), node.total_ns, node.self_ns, id, v.parent_id});
+        for (auto it = node.children.rbegin(); it != node.children.rend(); ++it) todo.push_back({*it, v.depth + 1, id});
+    }
+    return deepest;
 }
 
 }  // namespace
 
 Chart render_flame(const std::vector<std::string>& files, const std::vector<CallTree>& trees,
                    const std::vector<std::string>& region_names) {
+    Chart chart;
+    chart.data.columns = {"file", "path", "depth", "region", "calls", "total_ns", "self_ns", "id", "parent_id"};
+    std::vector<std::uint32_t> deepest;  // per tree
+    for (std::size_t s = 0; s < trees.size(); ++s) deepest.push_back(add_rows(chart.data, files[s], trees[s], region_names));
+
     const double width = kChartWidth - 2 * kMargin;
     std::vector<std::vector<Frame>> sections;
     double height = 58;
@@ -88,7 +125,14 @@ Chart render_flame(const std::vector<std::string>& files, const std::vector<Call
         const CallTree& tree = trees[s];
         std::uint32_t depth = 0;
         for (const Frame& f : sections[s]) depth = std::max(depth, f.depth);
-        w.text(kMargin, top + 16, svg::fit_text(files[s], width, 12), "start", "label");
+        const bool cut = deepest[s] > kFlameMaxDepth;
+        w.text(kMargin, top + 16, svg::fit_text(files[s], cut ? width / 2 : width, 12), "start", "label");
+        if (cut) {
+            w.text(kMargin + width, top + 16,
+                   "Calls nest " + std::to_string(deepest[s]) + " deep: the " + std::to_string(kFlameMaxDepth) +
+                       " levels nearest the root are drawn; flame.csv lists every path.",
+                   "end", "small");
+        }
         const double base = top + 26 + depth * kFrameHeight;  // the root's row
         const double total = static_cast<double>(std::max<std::int64_t>(tree.nodes[0].total_ns, 1));
         for (const Frame& f : sections[s]) {
@@ -116,25 +160,7 @@ Chart render_flame(const std::vector<std::string>& files, const std::vector<Call
     }
     w.end_group();
 
-    Chart chart;
     chart.svg = w.finish();
-    chart.data.columns = {"file", "path", "depth", "region", "calls", "total_ns", "self_ns"};
-    for (std::size_t s = 0; s < trees.size(); ++s) {
-        const CallTree& tree = trees[s];
-        std::vector<std::pair<std::uint32_t, std::int64_t>> todo{{0, 0}};  // node, depth
-        while (!todo.empty()) {
-            const auto [n, depth] = todo.back();
-            todo.pop_back();
-            for (auto it = tree.nodes[n].children.rbegin(); it != tree.nodes[n].children.rend(); ++it) {
-                todo.emplace_back(*it, depth + 1);
-            }
-            if (n == 0) continue;
-            const CallTree::Node& node = tree.nodes[n];
-            chart.data.rows.push_back({files[s], path_of(tree, n, region_names), depth,
-                                       region_names[node.region], static_cast<std::int64_t>(node.calls),
-                                       node.total_ns, node.self_ns});
-        }
-    }
     return chart;
 }
 

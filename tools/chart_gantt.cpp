@@ -62,8 +62,15 @@ void lay_out_lane(std::vector<Span>& spans, std::int64_t origin, double ns_per_p
         p.active = false;
     };
     std::vector<std::int64_t> open_ends;  // the ends of the enclosing intervals
+    bool covered = false;                 // busy time: the union of the intervals, in start order
+    std::int64_t reach = 0;               // the latest end so far
     for (const Span& s : spans) {
         const std::int64_t end = std::max(s.end, s.start);
+        if (!covered || end > reach) {
+            lane.busy_ns += end - (covered ? std::max(s.start, reach) : s.start);
+            reach = end;
+            covered = true;
+        }
         while (!open_ends.empty() && open_ends.back() <= s.start) open_ends.pop_back();
         if (!open_ends.empty() && end > open_ends.back()) open_ends.pop_back();  // crossing: a sibling
         const auto depth = static_cast<std::uint32_t>(open_ends.size());
@@ -94,6 +101,65 @@ void lay_out_lane(std::vector<Span>& spans, std::int64_t origin, double ns_per_p
         p.active = true;
     }
     for (Pending& p : pending) flush(p);
+}
+
+void limit_lanes(GanttData& data, std::size_t budget) {
+    if (data.lanes.size() <= budget) return;
+    // Each file gets an equal share of the budget, and what a file leaves unused goes to the
+    // others: the largest share s with sum(min(lanes, s)) <= budget, then one more lane each
+    // for the first files that have more, while the budget lasts.
+    std::vector<std::size_t> count(data.files.size(), 0);
+    for (const GanttLane& lane : data.lanes) ++count[lane.file];
+    const auto used = [&count](std::size_t share) {
+        std::size_t n = 0;
+        for (const std::size_t c : count) n += std::min(c, share);
+        return n;
+    };
+    std::size_t low = 0, high = budget;  // used(low) <= budget < used(high + 1)
+    while (low < high) {
+        const std::size_t mid = low + (high - low + 1) / 2;
+        if (used(mid) <= budget) low = mid;
+        else high = mid - 1;
+    }
+    std::vector<std::size_t> quota(count.size());
+    std::size_t spare = budget - used(low);
+    for (std::size_t f = 0; f < count.size(); ++f) {
+        quota[f] = std::min(count[f], low);
+        if (count[f] > low && spare > 0) ++quota[f], --spare;
+    }
+
+    // In each file (its lanes are consecutive), the busiest quota lanes; ties to the earlier.
+    std::vector<bool> keep(data.lanes.size(), false);
+    std::vector<std::size_t> order;
+    for (std::size_t begin = 0; begin < data.lanes.size();) {
+        const std::size_t file = data.lanes[begin].file;
+        std::size_t end = begin;
+        while (end < data.lanes.size() && data.lanes[end].file == file) ++end;
+        order.resize(end - begin);
+        for (std::size_t i = begin; i < end; ++i) order[i - begin] = i;
+        const auto busier = [&data](std::size_t a, std::size_t b) {
+            if (data.lanes[a].busy_ns != data.lanes[b].busy_ns) return data.lanes[a].busy_ns > data.lanes[b].busy_ns;
+            return a < b;
+        };
+        const std::size_t n = std::min(quota[file], order.size());
+        std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), busier);
+        for (std::size_t k = 0; k < n; ++k) keep[order[k]] = true;
+        quota[file] -= n;
+        begin = end;
+    }
+
+    data.lanes_left_out.assign(data.files.size(), 0);
+    std::vector<GanttLane> kept;
+    kept.reserve(budget);
+    for (std::size_t i = 0; i < data.lanes.size(); ++i) {
+        if (keep[i]) {
+            kept.push_back(std::move(data.lanes[i]));
+        } else {
+            ++data.lanes_left_out[data.lanes[i].file];
+            data.intervals_left_out += data.lanes[i].intervals;
+        }
+    }
+    data.lanes = std::move(kept);
 }
 
 void limit_rectangles(GanttData& data, double ns_per_px, std::size_t budget) {
@@ -172,7 +238,10 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
         }
         legend.emplace_back(svg::css_color(region_color(name)), name);
     }
-    const double height = plot_bottom + 34 + svg::legend_height(kChartWidth - 24, legend) + 12;
+    std::size_t lanes_left_out = 0;
+    for (const std::size_t n : data.lanes_left_out) lanes_left_out += n;
+    const double lanes_note = lanes_left_out > 0 ? 14 : 0;  // a line of its own under the first note
+    const double height = plot_bottom + 34 + lanes_note + svg::legend_height(kChartWidth - 24, legend) + 12;
 
     const std::string title = "Timeline \u2014 " + files_title(data.files);
     svg::Writer w(kChartWidth, height, title);
@@ -197,7 +266,10 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
     w.end_group();
 
     for (const auto& [hy, file] : file_headers) {
-        w.text(12, hy + 14, svg::fit_text(data.files[file], kChartWidth - 24, 12), "start", "label");
+        const std::size_t left_out = data.lanes_left_out.empty() ? 0 : data.lanes_left_out[file];
+        std::string header = data.files[file];
+        if (left_out > 0) header += " (" + std::to_string(left_out) + " of its lanes not drawn)";
+        w.text(12, hy + 14, svg::fit_text(header, kChartWidth - 24, 12), "start", "label");
         w.line(12, hy + 18, kChartWidth - kRightMargin, hy + 18, "#999");
     }
     if (data.lanes.empty()) w.text(kLabelWidth, kTop + 20, kNothingToShow, "start", "label", "#777");
@@ -249,6 +321,14 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
     }
     if (hidden) note += "; " + std::to_string(hidden) + " nested deeper than " + std::to_string(kGanttMaxRows) + " levels not drawn";
     w.text(12, ly, note, "start", "small");
+    if (lanes_left_out > 0) {
+        ly += lanes_note;
+        w.text(12, ly,
+               std::to_string(lanes_left_out) + " more lanes (" + std::to_string(data.intervals_left_out) +
+                   " intervals) not drawn: the timeline draws " + std::to_string(data.lanes.size()) +
+                   " lanes, an equal share per file, those with the most time in calls. --ranks or --include choose others.",
+               "start", "small");
+    }
     w.legend(12, ly + 12, kChartWidth - 24, legend);
 
     Chart chart;

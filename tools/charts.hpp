@@ -48,6 +48,7 @@ struct GanttLane {
     std::uint32_t rows = 0;       ///< nesting levels drawn
     std::uint64_t intervals = 0;  ///< intervals on the lane
     std::uint64_t hidden = 0;     ///< intervals nested deeper than kGanttMaxRows, not drawn
+    std::int64_t busy_ns = 0;     ///< time inside any interval of the lane (limit_lanes keeps the busiest)
     std::vector<Item> items;
 };
 
@@ -67,7 +68,20 @@ struct GanttData {
     std::vector<std::string> files;          ///< names shown (one per file)
     std::vector<std::int64_t> file_span_ns;  ///< earliest start to latest end, per file
     std::vector<GanttLane> lanes;            ///< by file, rank, host before device, id
+    std::vector<std::size_t> lanes_left_out; ///< per file: lanes limit_lanes dropped (empty: none)
+    std::uint64_t intervals_left_out = 0;    ///< the intervals on those lanes
 };
+
+/// Lanes a timeline draws at most. The rectangle budget bounds what lanes hold, not the lanes
+/// themselves: each costs a background, a label and at least one rectangle, so a file of
+/// 100,000 threads of one call each made a 23 MB gantt.svg. 1,000 lanes take about 250 KB.
+inline constexpr std::size_t kGanttMaxLanes = 1000;
+
+/// Keeps at most `budget` lanes, in their order, and counts the others in lanes_left_out and
+/// intervals_left_out. Each file gets an equal share (what one does not need goes to the
+/// others), filled with its lanes of most busy time (ties: the earlier lane): the threads that
+/// did the work stay, idle ones go first. About linear in the lanes.
+void limit_lanes(GanttData& data, std::size_t budget = kGanttMaxLanes);
 
 /// Rectangles a timeline draws at most (at most about 3 MB of SVG).
 inline constexpr std::size_t kGanttMaxRectangles = 20000;
@@ -82,8 +96,22 @@ Chart render_gantt(const GanttData& data, const std::vector<std::string>& region
 
 // ---- flame.svg --------------------------------------------------------------------------------
 
+/// Call-path depth a flame graph draws at most (the root, `all`, is depth 0), and regions a
+/// path in flame.csv keeps. A chain of calls k deep has k paths of up to k regions: drawn or
+/// written whole, that is k^2 work and output (a chain 100,000 deep ran out of memory), so
+/// deeper frames are left out of the chart, which says so, and a deeper path keeps its
+/// innermost regions after kFlameCutMarker.
+inline constexpr std::uint32_t kFlameMaxDepth = 128;
+
+/// The first frame of a path cut in flame.csv: `...;b;c` stands for a path deeper than
+/// kFlameMaxDepth whose innermost kFlameMaxDepth regions end in b;c.
+inline constexpr const char* kFlameCutMarker = "...";
+
 /// flame.svg: one flame graph per file (the call tree merged over its ranks and threads), the
-/// root at the bottom, width proportional to total time, recursion as a tower.
+/// root at the bottom, width proportional to total time, recursion as a tower. Its table has a
+/// row per call path, parents before children: file, path (folded, cut as kFlameMaxDepth
+/// says), depth, region, calls, total_ns, self_ns, id (1, 2, ... in row order, per file) and
+/// parent_id (0 for a call at the top), which give the exact tree however deep.
 Chart render_flame(const std::vector<std::string>& files, const std::vector<CallTree>& trees,
                    const std::vector<std::string>& region_names);
 

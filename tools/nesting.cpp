@@ -27,7 +27,7 @@ struct Frame {
 
 }  // namespace
 
-NestingBuilder::NestingBuilder(std::uint32_t region_count) {
+NestingBuilder::NestingBuilder(std::uint32_t region_count, bool call_tree) : call_tree_(call_tree) {
     if (region_count == kNoRegion) {
         throw std::invalid_argument("NestingBuilder: too many regions");
     }
@@ -77,7 +77,7 @@ void NestingBuilder::add_thread(std::vector<Span> spans) {
         stack.pop_back();
         const std::int64_t clipped = f.end - f.start;
         const std::int64_t self = clipped - f.children_ns;
-        tree_.nodes[f.node].self_ns = add_ns(tree_.nodes[f.node].self_ns, self);
+        if (call_tree_) tree_.nodes[f.node].self_ns = add_ns(tree_.nodes[f.node].self_ns, self);
         times_.self_ns[f.region] = add_ns(times_.self_ns[f.region], self);
         --open_calls_[f.region];
         Frame& parent = stack.back();
@@ -94,15 +94,17 @@ void NestingBuilder::add_thread(std::vector<Span> spans) {
         Frame& parent = stack.back();
         Frame f;
         f.region = s.region;
-        f.node = child_node(parent.node, s.region);
+        f.node = call_tree_ ? child_node(parent.node, s.region) : 0;
         f.start = std::max({s.start, parent.start, parent.last_child_end});
         f.end = std::max(f.start, std::min(end, parent.end));
         f.last_child_end = f.start;
 
         const std::int64_t duration = end - s.start;
-        CallTree::Node& node = tree_.nodes[f.node];
-        node.total_ns = add_ns(node.total_ns, duration);
-        ++node.calls;
+        if (call_tree_) {
+            CallTree::Node& node = tree_.nodes[f.node];
+            node.total_ns = add_ns(node.total_ns, duration);
+            ++node.calls;
+        }
         if (open_calls_[s.region]++ == 0) times_.inclusive_ns[s.region] = add_ns(times_.inclusive_ns[s.region], duration);
         stack.push_back(f);
     }

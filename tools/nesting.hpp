@@ -45,7 +45,9 @@ struct NestedTimes {
 
 class NestingBuilder {
 public:
-    explicit NestingBuilder(std::uint32_t region_count);
+    /// Without `call_tree`, only times() is kept (what the report needs): tree() stays the root
+    /// alone, and a builder fed many threads holds no merged tree of all of them.
+    explicit NestingBuilder(std::uint32_t region_count, bool call_tree = true);
     /// Adds one thread's intervals, in any order. Intervals that cross without one containing
     /// the other (not produced by scopes, but possible in foreign files) are treated as siblings:
     /// the later one is clipped to its parent's end for the self-time arithmetic.
@@ -61,6 +63,7 @@ private:
     CallTree tree_;
     std::unordered_map<std::uint64_t, std::uint32_t> child_index_;  ///< (parent << 32 | region) -> node
     std::vector<std::uint32_t> open_calls_;  ///< per region: calls of it open on the current stack
+    bool call_tree_ = true;
 };
 
 }  // namespace scope_profiler::cli

@@ -204,9 +204,12 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
         if (!ranks.contains(rank.rank)) continue;
         std::map<std::int64_t, std::vector<Span>> threads, streams;
         std::set<std::int64_t> gpu_streams;  // streams with an interval a GPU timed
-        for (const auto& [key, size] : summary.lane_sizes) {
-            const auto& [lane_rank, device, id] = key;
-            if (lane_rank == rank.rank) (device ? streams : threads)[id].reserve(size);
+        // The rank's lanes only: a loop over every lane of the file, per rank, was ranks x lanes.
+        const LaneKey rank_first{rank.rank, false, std::numeric_limits<std::int64_t>::min()};
+        for (auto it = summary.lane_sizes.lower_bound(rank_first);
+             it != summary.lane_sizes.end() && std::get<0>(it->first) == rank.rank; ++it) {
+            const auto& [lane_rank, device, id] = it->first;
+            (device ? streams : threads)[id].reserve(it->second);
         }
         for (const RegionInfo& region : rank.regions) {
             if (!filter.matches(region.name)) continue;
@@ -317,6 +320,7 @@ void run_pproc(const PprocOptions& options) {
     if (region_count == 0) {
         std::cerr << "scope-profiler: no region matches the chosen names and ranks: the charts are empty\n";
     }
+    limit_lanes(gantt);
     limit_rectangles(gantt, ns_per_px);
     Outputs outputs;
     add_chart(outputs, "gantt", render_gantt(gantt, table.names()), options);

@@ -15,7 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "nesting.hpp"
@@ -53,18 +55,26 @@ struct Collected {
     }
 };
 
-/// Runs task(i) for every i in [0, n) on up to one thread per core; rethrows the first
-/// exception once all are done.
+/// The workers parallel_for runs n tasks on: up to one per core.
+std::size_t worker_count(std::size_t n) { return std::min<std::size_t>(n, std::max(1u, std::thread::hardware_concurrency())); }
+
+/// Runs task(i) for every i in [0, n) on worker_count(n) threads, or task(i, worker) where the
+/// task takes the worker's index (< worker_count(n)) too; rethrows the first exception once all
+/// are done.
 template <typename Task>
 void parallel_for(std::size_t n, const Task& task) {
-    const std::size_t workers = std::min<std::size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
+    const std::size_t workers = worker_count(n);
     std::atomic<std::size_t> next{0};
     std::exception_ptr error;
     std::mutex error_mutex;
-    auto work = [&] {
+    auto work = [&](std::size_t worker) {
         for (std::size_t i = next++; i < n; i = next++) {
             try {
-                task(i);
+                if constexpr (std::is_invocable_v<const Task&, std::size_t, std::size_t>) {
+                    task(i, worker);
+                } else {
+                    task(i);
+                }
             } catch (...) {
                 const std::lock_guard lock(error_mutex);
                 if (!error) error = std::current_exception();
@@ -72,31 +82,33 @@ void parallel_for(std::size_t n, const Task& task) {
         }
     };
     std::vector<std::thread> pool;
-    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-    work();
+    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+    work(0);
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
 }
 
-/// Inclusive and self times of a rank, summed over its threads (nested in parallel, one
-/// builder per thread: times are sums over threads, so the split changes nothing).
+/// Inclusive and self times of a rank, summed over its threads: nested in parallel, one
+/// builder per worker (times are sums over threads, so how threads are split changes nothing).
+/// A builder per thread held arrays of every region: threads x regions of time and memory,
+/// which a rank of 100,000 threads and as many regions made 10^10.
 NestedTimes nest(std::map<std::int32_t, std::vector<Span>> threads, std::uint32_t region_count) {
     std::vector<std::vector<Span>> spans;
     for (auto& [id, list] : threads) spans.push_back(std::move(list));
     threads.clear();
-    std::vector<NestedTimes> parts(spans.size());
-    parallel_for(spans.size(), [&](std::size_t i) {
-        NestingBuilder builder(region_count);
-        builder.add_thread(std::move(spans[i]));
-        parts[i] = builder.times();
+    std::vector<std::optional<NestingBuilder>> builders(worker_count(spans.size()));
+    parallel_for(spans.size(), [&](std::size_t i, std::size_t worker) {
+        if (!builders[worker]) builders[worker].emplace(region_count, false);
+        builders[worker]->add_thread(std::move(spans[i]));
     });
     NestedTimes sum;
     sum.inclusive_ns.assign(region_count, 0);
     sum.self_ns.assign(region_count, 0);
-    for (const auto& part : parts) {
+    for (const auto& builder : builders) {
+        if (!builder) continue;
         for (std::uint32_t r = 0; r < region_count; ++r) {
-            sum.inclusive_ns[r] = add_ns(sum.inclusive_ns[r], part.inclusive_ns[r]);
-            sum.self_ns[r] = add_ns(sum.self_ns[r], part.self_ns[r]);
+            sum.inclusive_ns[r] = add_ns(sum.inclusive_ns[r], builder->times().inclusive_ns[r]);
+            sum.self_ns[r] = add_ns(sum.self_ns[r], builder->times().self_ns[r]);
         }
     }
     return sum;
@@ -540,15 +552,22 @@ using Json = nlohmann::ordered_json;
 
 Json seconds(double ns) { return std::isnan(ns) ? Json(nullptr) : Json(ns / 1e9); }
 
+/// Adds a member the object does not hold yet. ordered_json's operator[] first looks for the key
+/// member by member (its map is a vector of pairs), which a region's fifty keys pay fifty times
+/// over; every caller here adds keys it knows to be new.
+void append(Json& object, std::string key, Json value) {
+    object.get_ref<Json::object_t&>().emplace_back(std::move(key), std::move(value));
+}
+
 /// The Python library's keys for one set of durations, with ours, under a prefix ("" or "device_").
 void put_stats(Json& j, const DurationStats& s, const std::string& prefix) {
-    j[prefix + "count"] = s.count;
+    append(j, prefix + "count", s.count);
     const bool empty = s.count == 0;
     // Seconds under the Python library's key, and the exact ns beside it (integers stay integers).
     auto put = [&](const char* name, auto ns) {
         const std::string key = prefix + name;
-        j[key + "_duration_seconds"] = empty ? Json(nullptr) : seconds(static_cast<double>(ns));
-        j[key + "_duration_ns"] = empty ? Json(nullptr) : Json(ns);
+        append(j, key + "_duration_seconds", empty ? Json(nullptr) : seconds(static_cast<double>(ns)));
+        append(j, key + "_duration_ns", empty ? Json(nullptr) : Json(ns));
     };
     put("average", s.mean);
     put("min", s.min);
@@ -565,12 +584,12 @@ void put_stats(Json& j, const DurationStats& s, const std::string& prefix) {
 Json region_json(const RegionReport& r) {
     Json j = Json::object();
     put_stats(j, r.host, "");
-    j["inclusive_seconds"] = static_cast<double>(r.inclusive_ns) / 1e9;
-    j["inclusive_ns"] = r.inclusive_ns;
-    j["self_seconds"] = static_cast<double>(r.self_ns) / 1e9;
-    j["self_ns"] = r.self_ns;
+    append(j, "inclusive_seconds", static_cast<double>(r.inclusive_ns) / 1e9);
+    append(j, "inclusive_ns", r.inclusive_ns);
+    append(j, "self_seconds", static_cast<double>(r.self_ns) / 1e9);
+    append(j, "self_ns", r.self_ns);
     put_stats(j, r.device, "device_");
-    j["device_host_fallback_count"] = r.device_host_fallback;
+    append(j, "device_host_fallback_count", r.device_host_fallback);
     return j;
 }
 
@@ -589,57 +608,168 @@ Json total_time(const FileReport& file) {
     return found == 2 ? Json(static_cast<double>(finalize - start) / 1e9) : Json(nullptr);
 }
 
+/// Writes a JSON document exactly as Json::dump(2) lays it out, one member or element at a
+/// time: the document of a file of many regions is never held whole. Held whole, its
+/// region_statistics object was one ordered_json of every region (about 10 KB each), and each
+/// insertion into it searched all the regions before it: quadratic (100,000 regions: minutes).
+class JsonWriter {
+public:
+    explicit JsonWriter(std::ostream& out) : out_(out) {}
+
+    void begin_object() { open('{'); }
+    void end_object() { close('}'); }
+    void begin_array() { open('['); }
+    void end_array() { close(']'); }
+
+    /// The name of the next member of the object open.
+    void key(const std::string& name) {
+        next_line();
+        put(Json(name));
+        out_ << ": ";
+        after_key_ = true;
+    }
+
+    /// A whole value: the next element of the array open, or the value of the member named.
+    void value(const Json& value) {
+        if (!after_key_) next_line();
+        after_key_ = false;
+        put(value);
+    }
+
+private:
+    struct Level {
+        char close;
+        bool empty = true;
+    };
+
+    void open(char bracket) {
+        if (!after_key_ && !levels_.empty()) next_line();
+        after_key_ = false;
+        out_ << bracket;
+        levels_.push_back({bracket == '{' ? '}' : ']'});
+    }
+
+    void close(char bracket) {
+        const Level level = levels_.back();
+        levels_.pop_back();
+        if (!level.empty) out_ << '\n' << std::string(2 * levels_.size(), ' ');
+        out_ << bracket;
+    }
+
+    /// Before a member or an element: the comma after the one before, a new line, the indent.
+    void next_line() {
+        Level& level = levels_.back();
+        out_ << (level.empty ? "\n" : ",\n") << std::string(2 * levels_.size(), ' ');
+        level.empty = false;
+    }
+
+    /// A value dumped on its own, its lines indented to the depth it is written at (a JSON
+    /// string holds no raw newline: every '\n' of the dump is between lines).
+    void put(const Json& value) {
+        const std::string text = value.dump(2, ' ', false, Json::error_handler_t::replace);
+        const std::string indent(2 * levels_.size(), ' ');
+        std::size_t from = 0;
+        for (std::size_t nl = text.find('\n'); nl != std::string::npos; from = nl + 1, nl = text.find('\n', from)) {
+            out_.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
+            out_ << indent;
+        }
+        out_.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+    }
+
+    std::ostream& out_;
+    std::vector<Level> levels_;
+    bool after_key_ = false;
+};
+
+/// The regions of `files` that every file has, in the order of the first file.
+std::vector<std::string> common_regions(const std::vector<FileReport>& files) {
+    std::vector<std::string> common;
+    if (files.empty()) return common;
+    std::unordered_map<std::string_view, std::size_t> seen;  // name -> files that have it
+    for (const auto& region : files.front().regions) seen.try_emplace(region.name, 1);
+    for (std::size_t f = 1; f < files.size(); ++f) {
+        for (const auto& region : files[f].regions) {
+            const auto it = seen.find(region.name);
+            if (it != seen.end() && it->second == f) ++it->second;  // once per file
+        }
+    }
+    for (const auto& region : files.front().regions) {
+        if (seen.at(region.name) == files.size()) common.push_back(region.name);
+    }
+    return common;
+}
+
 }  // namespace
 
 void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options) {
-    Json root = Json::object();
-    root["units"] = {{"durations", "seconds"}, {"*_ns", "nanoseconds"}};
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("units");
+    w.value({{"durations", "seconds"}, {"*_ns", "nanoseconds"}});
     RankSet ranks(options.ranks);
-    root["filters"] = {{"include", patterns(options.include)},
-                       {"exclude", patterns(options.exclude)},
-                       {"ranks", ranks.all() ? Json(nullptr) : Json(ranks.ranks())}};
-    Json common = Json::array();
-    if (!files.empty()) {
-        for (const auto& region : files.front().regions) {
-            const bool everywhere = std::all_of(files.begin() + 1, files.end(), [&](const FileReport& f) {
-                return std::any_of(f.regions.begin(), f.regions.end(),
-                                   [&](const RegionReport& r) { return r.name == region.name; });
-            });
-            if (everywhere) common.push_back(region.name);
-        }
-    }
-    root["common_regions"] = std::move(common);
-    Json list = Json::array();
+    w.key("filters");
+    w.value({{"include", patterns(options.include)},
+             {"exclude", patterns(options.exclude)},
+             {"ranks", ranks.all() ? Json(nullptr) : Json(ranks.ranks())}});
+    w.key("common_regions");
+    w.begin_array();
+    for (const std::string& name : common_regions(files)) w.value(name);
+    w.end_array();
+    w.key("files");
+    w.begin_array();
     std::map<std::string, int> label_uses;
     for (const auto& file : files) ++label_uses[file.label];
     for (const auto& file : files) {
-        Json f = Json::object();
-        f["label"] = label_uses[file.label] > 1 ? file.path : file.label;
+        w.begin_object();
+        w.key("label");
+        w.value(label_uses[file.label] > 1 ? file.path : file.label);
         std::error_code error;
         const auto absolute = std::filesystem::absolute(file.path, error);
-        f["file_path"] = error ? file.path : absolute.lexically_normal().string();
-        f["num_ranks"] = file.num_ranks;
-        f["total_time_seconds"] = total_time(file);
-        Json regions = Json::object();
+        w.key("file_path");
+        w.value(error ? file.path : absolute.lexically_normal().string());
+        w.key("num_ranks");
+        w.value(file.num_ranks);
+        w.key("total_time_seconds");
+        w.value(total_time(file));
+        // Each rank's regions by name: one look-up per region and rank, not a scan of the rank.
+        std::vector<std::unordered_map<std::string_view, const RegionReport*>> by_name(file.ranks.size());
+        for (std::size_t k = 0; k < file.ranks.size(); ++k) {
+            for (const auto& rr : file.ranks[k].regions) by_name[k][rr.name] = &rr;
+        }
+        w.key("region_statistics");
+        w.begin_object();
         for (const auto& region : file.regions) {
             Json r = region_json(region);
             Json per_rank = Json::object();
-            for (const auto& rank : file.ranks) {
-                for (const auto& rr : rank.regions) {
-                    if (rr.name == region.name) per_rank[std::to_string(rank.rank)] = region_json(rr);
-                }
+            for (std::size_t k = 0; k < file.ranks.size(); ++k) {
+                const auto it = by_name[k].find(region.name);
+                if (it != by_name[k].end()) append(per_rank, std::to_string(file.ranks[k].rank), region_json(*it->second));
             }
-            r["per_rank"] = std::move(per_rank);
-            regions[region.name] = std::move(r);
+            append(r, "per_rank", std::move(per_rank));
+            w.key(region.name);
+            w.value(r);
         }
-        f["region_statistics"] = std::move(regions);
-        Json metadata = Json::object();
-        for (const auto& [key, value] : file.metadata) metadata[key] = value;
-        f["metadata"] = std::move(metadata);
-        list.push_back(std::move(f));
+        w.end_object();
+        // A later attribute of the same name replaces an earlier one, in the earlier one's place.
+        std::vector<std::pair<std::string_view, const std::string*>> metadata;
+        std::unordered_map<std::string_view, std::size_t> position;
+        for (const auto& [key, value] : file.metadata) {
+            const auto [it, inserted] = position.try_emplace(key, metadata.size());
+            if (inserted) metadata.emplace_back(key, &value);
+            else metadata[it->second].second = &value;
+        }
+        w.key("metadata");
+        w.begin_object();
+        for (const auto& [key, value] : metadata) {
+            w.key(std::string(key));
+            w.value(*value);
+        }
+        w.end_object();
+        w.end_object();
     }
-    root["files"] = std::move(list);
-    out << root.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+    w.end_array();
+    w.end_object();
+    out << '\n';
 }
 
 // ---- CSV ----

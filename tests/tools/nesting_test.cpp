@@ -115,6 +115,19 @@ TEST(Nesting, ThreadsMergeByCallPath) {
     EXPECT_EQ(b.times().inclusive_ns, (std::vector<std::int64_t>{150, 40}));
 }
 
+TEST(Nesting, TimesOnlyGivesTheSameTimesAndNoTree) {
+    // The report's builders keep the times only, one builder for many threads.
+    NestingBuilder full(3), times_only(3, false);
+    for (NestingBuilder* b : {&full, &times_only}) {
+        b->add_thread({{0, 100, 0}, {10, 40, 1}, {20, 30, 2}, {50, 70, 1}});
+        b->add_thread({{5, 55, 1}, {10, 20, 1}, {60, 90, 0}});
+    }
+    EXPECT_EQ(times_only.times().self_ns, full.times().self_ns);
+    EXPECT_EQ(times_only.times().inclusive_ns, full.times().inclusive_ns);
+    EXPECT_EQ(times_only.tree().nodes.size(), 1u);  // the root alone
+    EXPECT_GT(full.tree().nodes.size(), 1u);
+}
+
 TEST(Nesting, IdenticalIntervalsNestAndZeroLengthCalls) {
     NestingBuilder b(2);
     b.add_thread({{0, 10, 0}, {0, 10, 1}, {10, 10, 1}});

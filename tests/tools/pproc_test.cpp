@@ -167,9 +167,10 @@ TEST_F(Pproc, ExportedCsvMatchesTheNumbers) {
     const std::string total = read_text(out("durations_total.csv"));
     EXPECT_NE(total.find("run.h5,inner,host,3,1200\n"), std::string::npos) << total;
     const std::string flame = read_text(out("flame.csv"));
-    EXPECT_NE(flame.find("run.h5,outer,1,outer,1,1000,300\n"), std::string::npos) << flame;
-    EXPECT_NE(flame.find("run.h5,outer;inner,2,inner,2,700,700\n"), std::string::npos) << flame;
-    EXPECT_NE(flame.find("run.h5,inner,1,inner,1,500,500\n"), std::string::npos) << flame;
+    EXPECT_EQ(flame.find("file,path,depth,region,calls,total_ns,self_ns,id,parent_id\n"), 0u) << flame;
+    EXPECT_NE(flame.find("run.h5,outer,1,outer,1,1000,300,1,0\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,outer;inner,2,inner,2,700,700,2,1\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("run.h5,inner,1,inner,1,500,500,3,0\n"), std::string::npos) << flame;
     const std::string gantt = read_text(out("gantt.csv"));
     EXPECT_EQ(std::count(gantt.begin(), gantt.end(), '\n'), 7);  // header and 6 intervals
     EXPECT_NE(gantt.find("run.h5,0,thread,0,1,inner,500,900,1\n"), std::string::npos) << gantt;
@@ -188,6 +189,8 @@ TEST_F(Pproc, ExportedJsonParsesAndMatches) {
             EXPECT_EQ(row["self_ns"], 700);
             EXPECT_EQ(row["calls"], 2);
             EXPECT_EQ(row["depth"], 2);
+            EXPECT_EQ(row["id"], 2);
+            EXPECT_EQ(row["parent_id"], 1);  // outer's row
         }
     }
     EXPECT_TRUE(found);
@@ -273,6 +276,76 @@ TEST_F(Pproc, ManyLanesOfSparseShortCallsStayWithinTheRectangleBudget) {
     EXPECT_LT(gantt.size(), 3u << 20);
 }
 
+TEST_F(Pproc, ADeepCallChainGivesOutputLinearInItsDepth) {
+    // One thread of 20,000 calls, each strictly inside the one before: a call path per depth.
+    // Their full folded paths were 20,000^2 / 2 regions: 400 MB of flame.csv, seconds of work,
+    // and a chain 100,000 deep ran out of memory. Cut at kFlameMaxDepth regions, a row is
+    // bounded, and the chart draws kFlameMaxDepth levels and says so.
+    using scope_profiler::cli::kFlameMaxDepth;
+    constexpr std::int64_t kDepth = 20000;
+    auto a = host_region("a", {}, {});
+    auto b = host_region("b", {}, {});
+    for (std::int64_t d = 0; d < kDepth; ++d) {
+        auto& region = d % 2 == 0 ? a : b;
+        region.start_times.push_back(d);
+        region.end_times.push_back(4 * kDepth - d);
+        region.thread_ids.push_back(0);
+    }
+    tools_test::write_ours(file("chain.h5"), {{0, {a, b}}});
+    run({file("chain.h5")}, true);
+
+    const std::string flame = read_text(out("flame.csv"));
+    EXPECT_LT(flame.size(), static_cast<std::size_t>(kDepth) * (2 * kFlameMaxDepth + 100));
+    std::istringstream rows(flame);
+    std::string row, last;
+    std::getline(rows, row);  // the header
+    std::int64_t count = 0;
+    std::size_t longest = 0;  // regions in a path, the marker included
+    while (std::getline(rows, row)) {
+        ++count;
+        const std::string path = row.substr(row.find(',') + 1, row.find(',', row.find(',') + 1) - row.find(',') - 1);
+        longest = std::max<std::size_t>(longest, std::count(path.begin(), path.end(), ';') + 1);
+        last = row;
+    }
+    EXPECT_EQ(count, kDepth);  // a row per depth
+    EXPECT_EQ(longest, kFlameMaxDepth + 1);
+    // The deepest: the marker, then its innermost regions (b, a, b, ... ending in b at an even depth).
+    std::string innermost;
+    for (std::uint32_t i = 0; i < kFlameMaxDepth; ++i) innermost += (i % 2 == 0 ? ";a" : ";b");
+    const std::string marker = scope_profiler::cli::kFlameCutMarker;
+    EXPECT_EQ(last, "chain.h5," + marker + innermost + ",20000,b,1,40002,40002,20000,19999") << last.substr(0, 200);
+
+    const std::string svg = read_text(out("flame.svg"));
+    EXPECT_EQ(check_xml(svg).at("rect.fr"), kFlameMaxDepth + 1);  // all, then kFlameMaxDepth levels
+    EXPECT_NE(svg.find("Calls nest 20000 deep: the 128 levels nearest the root are drawn"), std::string::npos);
+    EXPECT_LT(svg.size(), 1u << 20);
+}
+
+TEST_F(Pproc, ManyThreadsStayWithinTheLaneBudgetAndTheDocumentedSize) {
+    // 100,000 threads of one call each: a lane each (a background, a label, a rectangle) made
+    // a 23 MB gantt.svg, the rectangle budget notwithstanding. Thread 54321 is the busiest.
+    using scope_profiler::cli::kGanttMaxLanes;
+    constexpr std::int32_t kThreads = 100000;
+    auto work = host_region("work", {}, {});
+    for (std::int32_t t = 0; t < kThreads; ++t) {
+        work.start_times.push_back(std::int64_t{10} * t);
+        work.end_times.push_back(std::int64_t{10} * t + (t == 54321 ? 5000 : 1000));
+        work.thread_ids.push_back(t);
+    }
+    tools_test::write_ours(file("threads.h5"), {{0, {work}}});
+    run({file("threads.h5")}, true);
+    const std::string gantt = read_text(out("gantt.svg"));
+    EXPECT_LT(gantt.size(), 3u << 20) << "gantt.svg of " << kThreads << " lanes is " << gantt.size() << " bytes";
+    EXPECT_EQ(check_xml(gantt).at("rect.iv"), kGanttMaxLanes);
+    EXPECT_NE(gantt.find("99000 more lanes (99000 intervals) not drawn"), std::string::npos);
+    // The busiest lanes stay: thread 54321, then the earliest of the equally busy ones.
+    EXPECT_NE(gantt.find("rank 0 \u00b7 thread 54321</text>"), std::string::npos);
+    EXPECT_NE(gantt.find("rank 0 \u00b7 thread 998</text>"), std::string::npos);
+    EXPECT_EQ(gantt.find("rank 0 \u00b7 thread 999</text>"), std::string::npos);
+    const std::string csv = read_text(out("gantt.csv"));
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<std::ptrdiff_t>(kGanttMaxLanes) + 1);
+}
+
 TEST_F(Pproc, BadInputLeavesNoOutput) {
     std::ofstream(file("not.h5")) << "not an HDF5 file";
     for (const auto& args : std::vector<std::vector<std::string>>{
@@ -306,7 +379,7 @@ TEST_F(Pproc, ReadsThePythonLayoutWithEveryIntervalOnOneThread) {
     tools_test::write_python(file("py.h5"), {{0, {{"outer", {0}, {100}}, {"inner", {10, 50}, {40, 90}}}}});
     run({file("py.h5")}, true);
     const std::string flame = read_text(out("flame.csv"));
-    EXPECT_NE(flame.find("py.h5,outer;inner,2,inner,2,70,70\n"), std::string::npos) << flame;
+    EXPECT_NE(flame.find("py.h5,outer;inner,2,inner,2,70,70,2,1\n"), std::string::npos) << flame;
     EXPECT_EQ(check_xml(read_text(out("gantt.svg"))).at("rect.iv"), 3u);
 }
 
@@ -401,6 +474,39 @@ TEST(GanttLayout, NarrowNeighboursMergeAndDeepCallsAreCounted) {
     EXPECT_EQ(merged->start, 2000);  // relative to the origin, 1000
     EXPECT_EQ(merged->end, 2095);
     EXPECT_EQ(merged->depth, 0u);
+}
+
+TEST(GanttLayout, FilesShareTheLaneBudget) {
+    // 1,500 lanes of one file and 10 of another, 1,000 drawn: the small file keeps all of its
+    // lanes, the large one the rest, its busiest (here those of odd id).
+    using scope_profiler::cli::GanttData;
+    using scope_profiler::cli::GanttLane;
+    GanttData data;
+    data.files = {"big.h5", "small.h5"};
+    for (std::size_t f = 0; f < 2; ++f) {
+        for (int i = 0; i < (f == 0 ? 1500 : 10); ++i) {
+            GanttLane& lane = data.lanes.emplace_back();
+            lane.file = f;
+            lane.id = i;
+            lane.intervals = 2;
+            lane.busy_ns = i % 2 == 1 ? 100 : 10;
+        }
+    }
+    scope_profiler::cli::limit_lanes(data, 1000);
+    ASSERT_EQ(data.lanes.size(), 1000u);
+    EXPECT_EQ(data.lanes_left_out, (std::vector<std::size_t>{510, 0}));
+    EXPECT_EQ(data.intervals_left_out, 1020u);
+    // In their order: the 750 odd lanes of big.h5, then the 240 first even ones, and small.h5.
+    std::size_t odd = 0;
+    for (std::size_t i = 0; i < 990; ++i) {
+        EXPECT_EQ(data.lanes[i].file, 0u);
+        if (i > 0) EXPECT_LT(data.lanes[i - 1].id, data.lanes[i].id);
+        odd += data.lanes[i].id % 2;
+    }
+    EXPECT_EQ(odd, 750u);
+    EXPECT_EQ(data.lanes[989].id, 1499);
+    EXPECT_EQ(data.lanes[990].file, 1u);
+    EXPECT_EQ(data.lanes[999].id, 9);
 }
 
 TEST(Svg, EscapesTextAndFitsLabels) {
