@@ -31,6 +31,9 @@ protected:
         // libhdf5's own out-of-bounds copies are not reported (tests/fuzz/libhdf5.supp).
         set("ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") +
                                 ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:suppressions=" SCOPE_PROFILER_ASAN_SUPPRESSIONS);
+        // Nor what libhdf5 keeps of a file it failed to parse (tests/fuzz/libhdf5_leaks.supp).
+        const char* lsan = std::getenv("LSAN_OPTIONS");
+        set("LSAN_OPTIONS", std::string(lsan != nullptr ? lsan : "") + ":suppressions=" SCOPE_PROFILER_LSAN_SUPPRESSIONS);
     }
     void TearDown() override {
         for (const auto& [name, value] : saved_) {
