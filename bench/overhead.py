@@ -46,6 +46,11 @@ def main():
         ("SCOPE_PROFILE_REGION (handle cached per call site)", ns("BM_Macro"), 1.15, "x"),
         ("profile() wrapper", ns("BM_Wrapper"), 1.15, "x"),
         ("profile_region(\"name\"), 1000 other regions", ns("BM_ByName/real_time/threads:1"), 1.4, "x"),
+        ("baseline of `clock = tsc`: two rdtsc", ns("BM_Baseline_RdtscPair"), None, "x"),
+        ("`clock = tsc`: cached handle", ns("BM_Tsc_Handle"), 0.5, "x"),
+        ("`clock = tsc`: SCOPE_PROFILE_REGION", ns("BM_Tsc_Macro"), 0.5, "x"),
+        ("`clock = tsc`: profile() wrapper", ns("BM_Tsc_Wrapper"), 0.5, "x"),
+        ("`clock = tsc`: profile_region(\"name\"), 1000 other regions", ns("BM_Tsc_ByName"), 0.7, "x"),
         ("counts only, cached handle", ns("BM_Counts_Handle"), 0.1, "x"),
         ("counts only, by name", ns("BM_Counts_ByName"), None, "x"),
         ("disabled, cached handle", ns("BM_Off_Handle"), 1.0, "ns"),
@@ -70,6 +75,11 @@ def main():
         base_rate = base1 / (2 * base2)
         print(f"| 2 threads, {label}: each thread's rate vs alone | | {per_thread:.3f} "
               f"(baseline pair: {base_rate:.3f}) | >= 0.9 | {'yes' if per_thread >= 0.9 else 'NO'} |")
+    steady_read = timing["BM_Read10M/0/iterations:3"]["real_time"]
+    tsc_read = timing["BM_Read10M/1/iterations:3"]["real_time"]
+    print(f"| `clock = tsc`: reading 10 M intervals back (ticks converted) vs steady_clock's | | "
+          f"{tsc_read / steady_read:.3f} ({tsc_read:.0f} vs {steady_read:.0f} ms) | <= 1.05 | "
+          f"{'yes' if tsc_read / steady_read <= 1.05 else 'NO'} |")
     bpi = memory[0]["bytes_per_interval"]
     print(f"| memory per recorded interval (resident bytes) | | {bpi:.2f} B | <= 24 B | "
           f"{'yes' if bpi <= 24 else 'NO'} |")

@@ -24,6 +24,7 @@ void setup_session(const sp::Config& config) {
 // Host regions alone: NVTX has its own row (BM_Handle_Nvtx).
 const sp::Config kTimed{.flush_to_disk = false, .use_nvtx = false};
 const sp::Config kTimedNvtx{.flush_to_disk = false, .use_nvtx = true};
+const sp::Config kTsc{.flush_to_disk = false, .use_nvtx = false, .clock = sp::Clock::tsc};
 const sp::Config kCounts{.time_trace = false, .flush_to_disk = false, .use_nvtx = false};
 const sp::Config kOff{.profiling_activated = false, .flush_to_disk = false};
 
@@ -70,6 +71,52 @@ void BM_ByName(benchmark::State& state) {
     for (auto _ : state) {
         auto scope = sp::ProfileManager::profile_region("by_name_region");
         benchmark::ClobberMemory();
+    }
+}
+
+// Config::clock = tsc: the same scopes reading the time-stamp counter.
+void BM_Tsc_Handle(benchmark::State& state) {
+    begin(state, kTsc);
+    sp::Region& region = sp::ProfileManager::region("handle");
+    for (auto _ : state) {
+        sp::RegionScope scope(region);
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Tsc_Macro(benchmark::State& state) {
+    begin(state, kTsc);
+    for (auto _ : state) {
+        SCOPE_PROFILE_REGION("macro");
+        benchmark::ClobberMemory();
+    }
+}
+
+void BM_Tsc_Wrapper(benchmark::State& state) {
+    begin(state, kTsc);
+    auto wrapped = sp::ProfileManager::profile("wrapper", [] { benchmark::ClobberMemory(); });
+    for (auto _ : state) wrapped();
+}
+
+void BM_Tsc_ByName(benchmark::State& state) {
+    begin(state, kTsc);
+    for (auto _ : state) {
+        auto scope = sp::ProfileManager::profile_region("by_name_region");
+        benchmark::ClobberMemory();
+    }
+}
+
+// What reading 10 M intervals back costs (the statistics of finalize() and a query of every
+// interval), with the blocks holding steady_clock ns (arg 0) or ticks to convert (arg 1).
+void BM_Read10M(benchmark::State& state) {
+    sp::Config config{.flush_to_disk = false, .use_nvtx = false};
+    if (state.range(0) == 1) config.clock = sp::Clock::tsc;
+    sp::ProfileManager::setup(config);
+    sp::Region& region = sp::ProfileManager::region("read");
+    for (int i = 0; i < 10'000'000; ++i) sp::RegionScope scope(region);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(region.get_durations());
+        benchmark::DoNotOptimize(region.get_start_times());
     }
 }
 
@@ -153,6 +200,12 @@ BENCHMARK(BM_Handle_Nvtx);
 BENCHMARK(BM_Macro);
 BENCHMARK(BM_Wrapper);
 BENCHMARK(BM_ByName)->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_Baseline_RdtscPair);
+BENCHMARK(BM_Tsc_Handle);
+BENCHMARK(BM_Tsc_Macro);
+BENCHMARK(BM_Tsc_Wrapper);
+BENCHMARK(BM_Tsc_ByName);
+BENCHMARK(BM_Read10M)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_Off_Handle);
 BENCHMARK(BM_Off_Macro);
 BENCHMARK(BM_Off_ByName);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "scope_profiler/config.hpp"
 
@@ -24,6 +25,23 @@ std::string lower(std::string_view s) {
 const char* env_value(const char* variable) {
     const char* value = std::getenv(variable);
     return (value != nullptr && *value != '\0') ? value : nullptr;
+}
+
+/// An enumeration from its two names (any case): `first` or `second`.
+template <class Enum>
+void apply_choice(const char* variable, Enum& field, std::pair<const char*, Enum> first,
+                  std::pair<const char*, Enum> second) {
+    const char* value = env_value(variable);
+    if (value == nullptr) return;
+    const std::string v = lower(value);
+    if (v == first.first) {
+        field = first.second;
+    } else if (v == second.first) {
+        field = second.second;
+    } else {
+        throw std::invalid_argument(std::string(variable) + "='" + value + "' is neither " + first.first +
+                                    " nor " + second.first);
+    }
 }
 
 void apply_bool(const char* variable, bool& field) {
@@ -64,17 +82,9 @@ Config Config::from_env(Config base) {
     apply_bool("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", base.finalize_on_signal);
     apply_size("SCOPE_PROFILER_BUFFER_LIMIT", base.buffer_limit);
     apply_size("SCOPE_PROFILER_FLUSH_INTERVAL_MS", base.flush_interval_ms, 0);
-    if (const char* value = env_value("SCOPE_PROFILER_ON_BACKPRESSURE")) {
-        const std::string v = lower(value);
-        if (v == "wait") {
-            base.on_backpressure = Backpressure::wait;
-        } else if (v == "drop") {
-            base.on_backpressure = Backpressure::drop;
-        } else {
-            throw std::invalid_argument(std::string("SCOPE_PROFILER_ON_BACKPRESSURE='") + value +
-                                        "' is neither wait nor drop");
-        }
-    }
+    apply_choice("SCOPE_PROFILER_ON_BACKPRESSURE", base.on_backpressure, {"wait", Backpressure::wait},
+                 {"drop", Backpressure::drop});
+    apply_choice("SCOPE_PROFILER_CLOCK", base.clock, {"steady", Clock::steady}, {"tsc", Clock::tsc});
     if (const char* path = env_value("SCOPE_PROFILER_FILE_PATH")) base.file_path = path;
     return base;
 }
@@ -93,6 +103,9 @@ void Config::validate() const {
     if (on_backpressure != Backpressure::wait && on_backpressure != Backpressure::drop) {
         throw std::invalid_argument("Config::on_backpressure is neither Backpressure::wait nor "
                                     "Backpressure::drop");
+    }
+    if (clock != Clock::steady && clock != Clock::tsc) {
+        throw std::invalid_argument("Config::clock is neither Clock::steady nor Clock::tsc");
     }
     if (file_path.empty()) {
         throw std::invalid_argument("Config::file_path is empty: name the HDF5 file to write");

@@ -16,6 +16,7 @@
 #include "scope_profiler/device_scope.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
+#include "tick_clock.hpp"
 
 namespace scope_profiler::detail {
 
@@ -215,6 +216,11 @@ Pipeline& pipeline() {
     return *p;
 }
 
+/// A host time of the session `state` in nanoseconds (it is ticks with Config::clock = tsc).
+std::int64_t host_ns(std::uint32_t state, std::int64_t time) noexcept {
+    return tsc_of(state) ? TickClock::instance().to_ns(time) : time;
+}
+
 }  // namespace
 
 void set_device_backend(std::unique_ptr<DeviceBackend> backend) {
@@ -235,7 +241,7 @@ void device_enter(DeviceScope& s) noexcept {
     push_open(s.region_);
     if (nvtx_of(s.state_)) nvtx_push(*s.region_, NvtxCategory::device);
     if (mode_of(s.state_) != Mode::time) return;
-    s.start_ = now_ns();  // the host interval is the CPU side of the scope, events included
+    s.start_ = host_now(s.state_);  // the host interval is the CPU side of the scope, events included
     try {
         s.kind_ = static_cast<std::uint8_t>(pipeline().backend().begin(s.stream_, s.ticket_));
     } catch (...) {  // the backend could not be made (out of memory)
@@ -255,7 +261,7 @@ void device_exit(DeviceScope& s) noexcept {
     }
     Pipeline& p = pipeline();
     if (kind == DeviceStart::timed) p.backend().end(s.ticket_, s.stream_);
-    const std::int64_t end = now_ns();
+    const std::int64_t end = host_now(s.state_);
     if (nvtx_of(s.state_)) nvtx_pop();
     pop_open();
     record_time(region, s.start_, end, s.state_);
@@ -273,7 +279,8 @@ void device_exit(DeviceScope& s) noexcept {
             case DeviceStart::host_fallback:
                 if (!current) return;
                 DeviceAccess::count_call(region);
-                DeviceAccess::add(region, {s.start_, end, p.backend().stream_id(s.stream_)}, true);
+                // Device intervals are nanoseconds; the host's times may be ticks (Config::clock).
+                DeviceAccess::add(region, {host_ns(s.state_, s.start_), host_ns(s.state_, end), p.backend().stream_id(s.stream_)}, true);
                 break;
             case DeviceStart::nvtx_only:
                 break;  // a graph being captured: the kernels run later, when the graph is launched

@@ -700,7 +700,7 @@ Metadata collect_metadata(int mpi_size) {
 #else
     m.text.emplace_back("compiler", "unknown");
 #endif
-    m.text.emplace_back("clock", "std::chrono::steady_clock, ns");
+    m.text.emplace_back("clock", "std::chrono::steady_clock, ns");  // what the file's times are, whatever scopes read
 
     std::int64_t cores = std::thread::hardware_concurrency();
     if (cores <= 0) cores = std::max<long>(1, sysconf(_SC_NPROCESSORS_ONLN));

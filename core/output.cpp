@@ -8,6 +8,7 @@
 #include "device_backend.hpp"
 #include "flusher.hpp"
 #include "h5_writer.hpp"
+#include "tick_clock.hpp"
 
 namespace scope_profiler::detail {
 
@@ -33,6 +34,18 @@ h5::Metadata session_metadata(const Job& job, const SessionEnd& end) {
     h5::Metadata metadata = h5::collect_metadata(job.size);
     metadata.text.emplace_back("ended_by", end.ended_by);
     for (auto& entry : device_metadata()) metadata.text.push_back(std::move(entry));
+    // What scopes read (Config::clock); the times in the file are steady_clock ns either way.
+    const TickClock& clock = TickClock::instance();
+    if (clock.active()) {
+        const TickCalibration c = clock.calibration();
+        metadata.text.emplace_back("time_source", "tsc");
+        metadata.text.emplace_back("tsc_calibration",
+                                   std::to_string(c.ns_per_tick) + " ns per tick, " + std::to_string(c.points) +
+                                       " points, widest " + std::to_string(c.widest_point_ns) + " ns, " +
+                                       std::to_string(c.refused) + " refused");
+    } else {
+        metadata.text.emplace_back("time_source", "steady_clock");
+    }
     return metadata;
 }
 

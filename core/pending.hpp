@@ -10,23 +10,37 @@
 #include <vector>
 
 #include "scope_profiler/detail/runtime.hpp"
+#include "tick_clock.hpp"
 
 namespace scope_profiler::detail {
 
 /// Calls run(start, end, n) for each run of in-memory intervals: `blocks` (the recorder's full
 /// blocks), then `current` up to `current_size`; the first `flushed` intervals of the first of
 /// them are on disk already and skipped.
+/// In a session on the time-stamp counter (core/tick_clock.hpp) the blocks hold ticks: each run
+/// is converted to steady_clock nanoseconds on the way, so every reader sees nanoseconds.
 template <class Run>
 void for_each_run(std::span<Block* const> blocks, std::uint32_t flushed, const Block* current,
                   std::uint32_t current_size, Run&& run) {
+    const TickClock& clock = TickClock::instance();
+    const bool ticks = clock.active();
+    const auto emit = [&](const Block* block, std::uint32_t from, std::uint32_t n) {
+        if (!ticks) {
+            run(block->start + from, block->end + from, n);
+            return;
+        }
+        std::int64_t start[kBlockCapacity], end[kBlockCapacity];
+        clock.to_ns(block->start + from, start, n);
+        clock.to_ns(block->end + from, end, n);
+        run(static_cast<const std::int64_t*>(start), static_cast<const std::int64_t*>(end), n);
+    };
     std::uint32_t skip = flushed;
     for (const Block* block : blocks) {
         const std::uint32_t n = block->size.load(std::memory_order_acquire);
-        if (n > skip) run(block->start + skip, block->end + skip, n - skip);
+        if (n > skip) emit(block, skip, n - skip);
         skip = 0;
     }
-    if (current != nullptr && current_size > skip)
-        run(current->start + skip, current->end + skip, current_size - skip);
+    if (current != nullptr && current_size > skip) emit(current, skip, current_size - skip);
 }
 
 /// What the flusher takes of one recorder: what it held in memory at that moment.

@@ -23,6 +23,7 @@ std::uint64_t Region::num_calls() const {
 }
 
 void Region::visit_runs(const RunVisitor& visit, const std::function<void()>& locked) const {
+    detail::TickClock::instance().refresh();  // a calibration point after every tick read here
     std::lock_guard lock(mutex_);
     if (locked) locked();
     for (const auto& recorder : recorders_) {
@@ -169,7 +170,10 @@ struct FlushedAccess {
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device) {
     FlushedAccess::absorb(region, durations, device);
 }
-std::vector<PendingIntervals> pending_of(Region& region) { return FlushedAccess::pending(region); }
+std::vector<PendingIntervals> pending_of(Region& region) {
+    TickClock::instance().refresh();  // a calibration point after every tick taken here
+    return FlushedAccess::pending(region);
+}
 std::vector<Block*> commit_flushed(Region& region, std::span<const PendingIntervals> pending,
                                    std::span<const std::int64_t> durations) {
     return FlushedAccess::commit(region, pending, durations);

@@ -21,6 +21,7 @@
 #include "signals.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
+#include "tick_clock.hpp"
 
 namespace scope_profiler::detail {
 
@@ -42,10 +43,26 @@ struct Registry::Table {
 namespace {
 
 // A new session state: the next epoch with `mode` (under the registry mutex).
-void next_state(Mode mode, bool nvtx = false) noexcept {
+void next_state(Mode mode, bool nvtx = false, bool tsc = false) noexcept {
     const std::uint32_t epoch = (g_state.state.load(std::memory_order_relaxed) >> 8) + 1;
-    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxBit : 0u),
+    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxBit : 0u) |
+                            (tsc ? kTscBit : 0u),
                         std::memory_order_release);
+}
+
+/// Whether this session's scopes read the time-stamp counter: Config::clock, where the counter
+/// is usable (else one warning and steady_clock). The old session's recorders are gone: no
+/// tick of it is read again.
+bool start_clock(const Config& config, Mode mode) {
+    TickClock& clock = TickClock::instance();
+    if (mode != Mode::time || config.clock != Clock::tsc) {
+        clock.stop();
+        return false;
+    }
+    std::string why_not;
+    if (clock.start(why_not)) return true;
+    std::cerr << "scope_profiler: warning: clock=tsc: " << why_not << "; scopes read steady_clock\n";
+    return false;
 }
 
 }  // namespace
@@ -270,7 +287,7 @@ void Registry::setup_locked(const Config& config, const Job& job) {
                                                   : Mode::count;
 #endif
     const bool nvtx = mode != Mode::off && config.use_nvtx && nvtx_prepare();
-    next_state(mode, nvtx);
+    next_state(mode, nvtx, start_clock(config, mode));
 }
 
 Config Registry::config() const {

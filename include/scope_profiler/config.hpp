@@ -16,6 +16,18 @@ enum class Backpressure {
     drop,
 };
 
+/// What scopes read the time from (Config::clock). Either way every time the library returns or
+/// writes is steady_clock nanoseconds.
+enum class Clock {
+    /// std::chrono::steady_clock, read at both ends of every call.
+    steady,
+    /// The invariant time-stamp counter (rdtsc on x86-64, cntvct_el0 on AArch64), mapped onto
+    /// steady_clock nanoseconds by a calibration taken at setup() and refreshed while the run
+    /// goes on. About half the cost of `steady` per call; where the counter is not usable,
+    /// setup() says why once and uses `steady`. See docs/configuration.md.
+    tsc,
+};
+
 /**
  * @brief What the profiler records and where it writes, chosen once at ProfileManager::setup().
  *
@@ -52,6 +64,9 @@ struct Config {
     /// not on disk yet than memory is allowed for (max(4 x buffer_limit, 65,280) calls), because
     /// the disk (or the flusher's core) cannot keep up. See docs/configuration.md.
     Backpressure on_backpressure = Backpressure::wait;
+    /// What scopes read the time from: `steady` (the default) or `tsc` (cheaper, calibrated onto
+    /// steady_clock). See docs/configuration.md.
+    Clock clock = Clock::steady;
 
     /**
      * @brief `base` with every `SCOPE_PROFILER_*` environment variable that is set applied on top.
@@ -60,7 +75,8 @@ struct Config {
      * `SCOPE_PROFILER_FLUSH_TO_DISK`, `SCOPE_PROFILER_USE_NVTX`,
      * `SCOPE_PROFILER_FINALIZE_ON_SIGNAL` (booleans: 1/0, true/false, on/off, yes/no, any case),
      * `SCOPE_PROFILER_BUFFER_LIMIT` (a positive integer), `SCOPE_PROFILER_FLUSH_INTERVAL_MS` (an
-     * integer, 0 included), `SCOPE_PROFILER_ON_BACKPRESSURE` (`wait` or `drop`) and
+     * integer, 0 included), `SCOPE_PROFILER_ON_BACKPRESSURE` (`wait` or `drop`),
+     * `SCOPE_PROFILER_CLOCK` (`steady` or `tsc`) and
      * `SCOPE_PROFILER_FILE_PATH`. An unset or empty variable leaves the field as it is.
      * @throws std::invalid_argument naming the variable when a value cannot be parsed.
      * \code

@@ -59,7 +59,7 @@ public:
     ~RegionScope() {
         const detail::Mode m = mode();
         if (m == detail::Mode::time) {
-            const std::int64_t end = detail::now_ns();
+            const std::int64_t end = detail::host_now(state_);
             if (detail::nvtx_of(state_)) detail::nvtx_pop();
             detail::pop_open();
             detail::record_time(*region_, start_, end, state_);
@@ -86,7 +86,7 @@ private:
     void open() noexcept {
         detail::push_open(region_);
         if (detail::nvtx_of(state_)) detail::nvtx_push(*region_, detail::NvtxCategory::host);
-        if (mode() == detail::Mode::time) start_ = detail::now_ns();
+        if (mode() == detail::Mode::time) start_ = detail::host_now(state_);
     }
 
     Region* region_;

@@ -38,6 +38,7 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EnvVar g("SCOPE_PROFILER_FLUSH_INTERVAL_MS", "0");
     EnvVar h("SCOPE_PROFILER_FINALIZE_ON_SIGNAL", "off");
     EnvVar i("SCOPE_PROFILER_ON_BACKPRESSURE", "Drop");
+    EnvVar j("SCOPE_PROFILER_CLOCK", "TSC");
     const sp::Config config = sp::Config::from_env();
     EXPECT_FALSE(config.profiling_activated);
     EXPECT_FALSE(config.time_trace);
@@ -48,6 +49,18 @@ TEST(Config, FromEnvReadsEveryVariable) {
     EXPECT_EQ(config.flush_interval_ms, 0u);
     EXPECT_FALSE(config.finalize_on_signal);
     EXPECT_EQ(config.on_backpressure, sp::Backpressure::drop);
+    EXPECT_EQ(config.clock, sp::Clock::tsc);
+}
+
+TEST(Config, FromEnvRejectsAClockItDoesNotKnow) {
+    EnvVar v("SCOPE_PROFILER_CLOCK", "rdtsc");
+    try {
+        (void)sp::Config::from_env();
+        ADD_FAILURE() << "accepted rdtsc";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "SCOPE_PROFILER_CLOCK='rdtsc' is neither steady nor tsc");
+    }
+    EXPECT_THROW((sp::Config{.clock = static_cast<sp::Clock>(7)}.validate()), std::invalid_argument);
 }
 
 TEST(Config, FromEnvRejectsABackpressurePolicyItDoesNotKnow) {

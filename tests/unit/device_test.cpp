@@ -222,4 +222,30 @@ TEST(DeviceFallback, WithoutAGpuDeviceScopesAreHostTimedMarkedAndWarnedOnce) {
     sp::detail::set_device_backend(nullptr);
 }
 
+// With Config::clock = tsc the host interval is ticks until it is read; the device interval a
+// fallback makes of it is nanoseconds at once. Both land on the steady_clock timeline: the
+// same times, to the map's error (the host's are converted later, through more points).
+TEST(DeviceFallback, WithTheTimeStampCounterTheHostIntervalStandsInInNanoseconds) {
+    sp::ProfileManager::setup({.flush_to_disk = false, .clock = sp::Clock::tsc});
+    sp::detail::set_device_backend(sp::detail::make_host_fallback_backend("no GPU in this test"));
+    ::testing::internal::CaptureStderr();
+    const std::int64_t before = sp::detail::now_ns();
+    for (int i = 0; i < 3; ++i) auto r = sp::ProfileManager::profile_region("fallback_tsc", kStreamA);
+    const std::int64_t after = sp::detail::now_ns();
+    (void)::testing::internal::GetCapturedStderr();
+    const sp::Region* region = sp::ProfileManager::get_region("fallback_tsc");
+    const sp::DeviceIntervals device = region->get_device_intervals();
+    const sp::HostIntervals host = region->get_intervals();
+    ASSERT_EQ(device.start_times.size(), 3u);
+    ASSERT_EQ(host.start_times.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_NEAR(static_cast<double>(device.start_times[i]), static_cast<double>(host.start_times[i]), 100.0);
+        EXPECT_NEAR(static_cast<double>(device.end_times[i]), static_cast<double>(host.end_times[i]), 100.0);
+        EXPECT_GE(device.start_times[i], before - 100);
+        EXPECT_LE(device.end_times[i], after + 100);
+    }
+    sp::detail::set_device_backend(nullptr);
+    sp::ProfileManager::setup({.flush_to_disk = false});
+}
+
 }  // namespace

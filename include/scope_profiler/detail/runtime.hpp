@@ -29,10 +29,15 @@ extern SCOPE_PROFILER_CONSTINIT GlobalState g_state;
 
 /// Set in the session state when every scope also emits an NVTX range.
 inline constexpr std::uint32_t kNvtxBit = 4;
+/// Set in the session state when scopes read the time-stamp counter (Config::clock = tsc): the
+/// host blocks then hold ticks, which core/tick_clock.cpp maps onto steady_clock nanoseconds
+/// wherever they are read.
+inline constexpr std::uint32_t kTscBit = 8;
 
 inline std::uint32_t current_state() noexcept { return g_state.state.load(std::memory_order_relaxed); }
 inline constexpr Mode mode_of(std::uint32_t state) noexcept { return static_cast<Mode>(state & 3u); }
 inline constexpr bool nvtx_of(std::uint32_t state) noexcept { return (state & kNvtxBit) != 0; }
+inline constexpr bool tsc_of(std::uint32_t state) noexcept { return (state & kTscBit) != 0; }
 inline Mode current_mode() noexcept { return mode_of(current_state()); }
 
 /// The state a new scope starts with: 0 (inert) where SCOPE_PROFILER_DISABLE compiles it out.
@@ -139,6 +144,29 @@ inline std::int64_t now_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
+}
+
+/// The invariant time-stamp counter: rdtsc on x86-64, cntvct_el0 on AArch64 (setup() turns
+/// kTscBit on only where it is usable; elsewhere this is never called).
+inline std::int64_t read_ticks() noexcept {
+#if defined(__CUDA_ARCH__)
+    return 0;  // nvcc's device pass: host code, never run there
+#elif defined(__x86_64__)
+    std::uint32_t low, high;
+    asm volatile("rdtsc" : "=a"(low), "=d"(high));
+    return static_cast<std::int64_t>((static_cast<std::uint64_t>(high) << 32) | low);
+#elif defined(__aarch64__)
+    std::uint64_t ticks;
+    asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));
+    return static_cast<std::int64_t>(ticks);
+#else
+    return now_ns();
+#endif
+}
+
+/// What a scope of the session `state` records as a time: ticks with kTscBit, else nanoseconds.
+inline std::int64_t host_now(std::uint32_t state) noexcept {
+    return tsc_of(state) ? read_ticks() : now_ns();
 }
 
 // Out of line: first use of a region on a thread, a new session, a full block.
