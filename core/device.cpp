@@ -280,7 +280,10 @@ void device_exit(DeviceScope& s) noexcept {
                 if (!current) return;
                 DeviceAccess::count_call(region);
                 // Device intervals are nanoseconds; the host's times may be ticks (Config::clock).
-                DeviceAccess::add(region, {host_ns(s.state_, s.start_), host_ns(s.state_, end), p.backend().stream_id(s.stream_)}, true);
+                DeviceAccess::add(region,
+                                  {host_ns(s.state_, s.start_), host_ns(s.state_, end),
+                                   p.backend().stream_id(s.stream_)},
+                                  true);
                 break;
             case DeviceStart::nvtx_only:
                 break;  // a graph being captured: the kernels run later, when the graph is launched

@@ -49,8 +49,10 @@ std::string counter_unusable() {
 }  // namespace
 
 TickClock& TickClock::instance() noexcept {
-    static TickClock clock;
-    return clock;
+    // Never destroyed: the write at exit (a program that did not call finalize()) reads blocks
+    // after static destructors have begun, and this was made after that handler was registered.
+    static TickClock* const clock = new TickClock;
+    return *clock;
 }
 
 TickClock::Point TickClock::measure() noexcept {

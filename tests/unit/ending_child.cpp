@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         say_ready();
         return wait_for_signal(own);
     }
-    sp::ProfileManager::setup({.buffer_limit = 1020, .file_path = file});
+    sp::ProfileManager::setup(sp::Config::from_env({.buffer_limit = 1020, .file_path = file}));
     if (mode == "exit") {
         record("unfinished", calls);
         std::exit(0);  // the flusher may still be writing

@@ -143,11 +143,13 @@ private:
 };
 
 /// The `ended_by` metadata of a merged file.
-std::string ended_by(const std::string& path) {
+std::string metadata_text(const std::string& path, const char* key) {
     h5_read::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     h5_read::Id metadata(H5Gopen2(file, "metadata", H5P_DEFAULT), H5Gclose);
-    return h5_read::read_string_attribute(metadata, "ended_by");
+    return h5_read::read_string_attribute(metadata, key);
 }
+
+std::string ended_by(const std::string& path) { return metadata_text(path, "ended_by"); }
 
 std::map<std::int32_t, std::vector<std::int64_t>> starts_per_thread(const h5_read::RegionColumns& c) {
     std::map<std::int32_t, std::vector<std::int64_t>> per_thread;
@@ -255,6 +257,31 @@ TEST_F(Ending, ExitWithoutFinalizeWritesTheCompleteFileEveryTimeUnderLoad) {
         ASSERT_EQ(ended_by(path), "exit without finalize()");
         ASSERT_FALSE(fs::exists(rank_file_path(path, 0))) << "merged, so removed";
         fs::remove(path);
+    }
+}
+
+// With Config::clock = tsc the blocks hold ticks; the write at exit converts them after static
+// destructors have begun (the clock's map must outlive them: it once did not).
+TEST_F(Ending, ExitWithoutFinalizeOnTheTimeStampCounterWritesNanoseconds) {
+    constexpr std::uint64_t kCalls = 3 * 1020 + 7;
+    for (const char* mode : {"exit", "return"}) {
+        const std::string path = file(std::string("tsc_") + mode + ".h5");
+        const std::int64_t before = scope_profiler::detail::now_ns();
+        Child child({mode, path, std::to_string(kCalls)}, {"SCOPE_PROFILER_CLOCK=tsc"});
+        const int status = child.wait();
+        const std::int64_t after = scope_profiler::detail::now_ns();
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << mode;
+        const auto layout = h5_read::read_layout(path);
+        const auto& calls = layout.at(0).at("unfinished");
+        ASSERT_EQ(calls.start_times.size(), kCalls) << mode;
+        if (metadata_text(path, "time_source") != "tsc") {
+            GTEST_SKIP() << "the time-stamp counter is not usable here: " << metadata_text(path, "time_source");
+        }
+        for (std::size_t i = 0; i < kCalls; ++i) {  // steady_clock ns of this machine, not ticks
+            ASSERT_LE(before, calls.start_times[i]) << mode << " " << i;
+            ASSERT_LE(calls.start_times[i], calls.end_times[i]) << mode << " " << i;
+            ASSERT_LE(calls.end_times[i], after) << mode << " " << i;
+        }
     }
 }
 
