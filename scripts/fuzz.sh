@@ -26,7 +26,7 @@ run="$PWD/build-fuzz/run"
 mkdir -p "$run/corpus" "$run/artifacts" "$run/seeds" "$run/tmp"
 /usr/bin/python3 tests/fuzz/make_seeds.py "$run/seeds"
 shopt -s nullglob
-kept=(tests/fuzz/regressions/*)
+kept=(tests/fuzz/regressions/*.h5)
 ((${#kept[@]})) && cp "${kept[@]}" "$run/seeds/"
 fuzzer="$PWD/build-fuzz/tests/fuzz/profile_file_fuzzer"
 command="$PWD/build-fuzz/tools/scope-profiler"

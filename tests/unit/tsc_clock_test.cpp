@@ -96,35 +96,38 @@ TEST_F(TscClock, ARegionLiesBetweenTheSteadyClockReadsAroundIt) {
     }
 }
 
-// Each call timed by both clocks: the interval the tsc session records, and the steady_clock
-// reads right around the scope. Their difference is the scope's own cost inside the reads (a few
-// ns here, hundreds under ThreadSanitizer), measured on empty calls, plus the map's error. Over
-// 21 calls of each length (1 us to 2 ms, spinning on steady_clock), the median difference
-// differs from the empty calls' by at most 1 % of the length and the error bound. (Preemption
-// inside a call lengthens both the same; only one in the few ns between a read and the scope
-// shows, and the median passes over it.)
+// Each call timed by both clocks: the interval the tsc session records, and steady_clock read
+// inside the scope, first and last thing, around a spin on steady_clock. The two differ by the
+// few instructions between the scope's counter reads and those steady_clock reads, the same for
+// every length, and by the map's error: over 21 calls of each length (1 us to 2 ms), the median
+// difference moves from the empty calls' by at most 1 % of the length and the error bound.
+// (Preemption inside a call lengthens both the same; the median passes over one between a read
+// and the scope.) Under ThreadSanitizer the instrumented instructions around the reads cost
+// hundreds of ns and vary with what ran before them, so there the test says so and skips; the
+// bracket test above still runs.
 TEST_F(TscClock, DurationsAgreeWithSteadyClock) {
+#if defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "an accuracy of 1 % of 1 us cannot be measured through ThreadSanitizer's instrumentation";
+#endif
     const auto median_difference = [](std::int64_t length) {
         const std::string name = "spin_" + std::to_string(length);
         std::vector<std::int64_t> steady;
         for (int i = 0; i < 21; ++i) {
-            const std::int64_t before = sp::detail::now_ns();
-            {
-                auto r = sp::ProfileManager::profile_region(name);
-                if (length > 0) spin_until(before + length);
-            }
-            steady.push_back(sp::detail::now_ns() - before);
+            auto r = sp::ProfileManager::profile_region(name);
+            const std::int64_t first = sp::detail::now_ns();
+            if (length > 0) spin_until(first + length);
+            steady.push_back(sp::detail::now_ns() - first);
         }
         const std::vector<std::int64_t> tsc = sp::ProfileManager::get_region(name)->get_durations();
         EXPECT_EQ(tsc.size(), steady.size());
         std::vector<std::int64_t> differences;
-        for (std::size_t i = 0; i < tsc.size() && i < steady.size(); ++i) differences.push_back(steady[i] - tsc[i]);
+        for (std::size_t i = 0; i < tsc.size() && i < steady.size(); ++i) differences.push_back(tsc[i] - steady[i]);
         std::nth_element(differences.begin(), differences.begin() + 10, differences.end());
         return differences[10];
     };
     const std::int64_t own_cost = median_difference(0);
     const std::int64_t bound = error_bound();
-    EXPECT_GE(own_cost, -bound) << "a recorded call longer than the steady_clock reads around it";
+    EXPECT_GE(own_cost, -bound) << "a recorded call shorter than the steady_clock reads inside it";
     for (const std::int64_t length : {1'000, 100'000, 2'000'000}) {
         const std::int64_t difference = median_difference(length);
         EXPECT_LE(std::abs(difference - own_cost), length / 100 + bound)
@@ -146,8 +149,8 @@ TEST_F(TscClock, TimesStayMonotonicPerThreadAcrossRecalibrations) {
     while (sp::ProfileManager::get_region("steps") == nullptr) std::this_thread::yield();
     for (int i = 0; i < 100'000 && TickClock::instance().calibration().added < points_before + 200; ++i) {
         TickClock::instance().refresh();
-        for (volatile int spin = 0; spin < 2000; spin = spin + 1) {
-        }
+        volatile int sink = 0;
+        for (int spin = 0; spin < 2000; ++spin) sink = spin;
     }
     recording = false;
     recorder.join();
