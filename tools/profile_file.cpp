@@ -218,6 +218,14 @@ std::string attribute_text(const std::string& path, hid_t location, const char* 
     const hssize_t points = H5Sget_simple_extent_npoints(space.get());
     if (points < 0) fail_hdf5(path, "cannot read the shape of " + what);
     const auto elements = static_cast<std::size_t>(points);
+    // Its elements must fit in what it stores (each takes a byte at least, a fixed-size one its
+    // size): a damaged header can declare 2^40 of them, which would be allocated here.
+    const hsize_t stored = H5Aget_storage_size(attribute.get());
+    const std::size_t element_size = H5Tis_variable_str(type.get()) > 0 ? 1 : std::max<std::size_t>(H5Tget_size(type.get()), 1);
+    if (elements > stored / element_size) {
+        fail(path, what + " declares " + std::to_string(elements) + " elements but stores " + std::to_string(stored) +
+                       " bytes: the file is damaged");
+    }
     std::vector<std::string> values;
     switch (H5Tget_class(type.get())) {
         case H5T_STRING:
