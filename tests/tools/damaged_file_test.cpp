@@ -30,10 +30,13 @@ protected:
         const char* asan = std::getenv("ASAN_OPTIONS");
         // libhdf5's own out-of-bounds copies are not reported (tests/fuzz/libhdf5.supp).
         set("ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") +
-                                ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:suppressions=" SCOPE_PROFILER_ASAN_SUPPRESSIONS);
+                                ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:print_suppressions=0:suppressions="
+                                SCOPE_PROFILER_ASAN_SUPPRESSIONS);
         // Nor what libhdf5 keeps of a file it failed to parse (tests/fuzz/libhdf5_leaks.supp).
         const char* lsan = std::getenv("LSAN_OPTIONS");
-        set("LSAN_OPTIONS", std::string(lsan != nullptr ? lsan : "") + ":suppressions=" SCOPE_PROFILER_LSAN_SUPPRESSIONS);
+        // (print_suppressions=0: the sanitizers' table of suppressions used would be more lines.)
+        set("LSAN_OPTIONS", std::string(lsan != nullptr ? lsan : "") +
+                                ":print_suppressions=0:suppressions=" SCOPE_PROFILER_LSAN_SUPPRESSIONS);
     }
     void TearDown() override {
         for (const auto& [name, value] : saved_) {
