@@ -73,7 +73,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
     esac
     code=0
     SCOPE_PROFILER_READ_STALL_S=2 LSAN_OPTIONS="print_suppressions=0:suppressions=$PWD/tests/fuzz/libhdf5_leaks.supp" \
-      ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0:print_suppressions=0:suppressions=$PWD/tests/fuzz/libhdf5.supp" \
+      ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0:print_suppressions=0:allocator_may_return_null=1:suppressions=$PWD/tests/fuzz/libhdf5.supp" \
       "$command" "${args[@]}" >/dev/null 2>"$run/err.txt" || code=$?
     lines="$(wc -l <"$run/err.txt")"
     if [[ "$code" != 0 && ( "$code" != 2 || "$lines" != 1 ) ]]; then
