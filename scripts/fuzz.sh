@@ -73,7 +73,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
     esac
     code=0
     SCOPE_PROFILER_READ_STALL_S=2 LSAN_OPTIONS="print_suppressions=0:suppressions=$PWD/tests/fuzz/libhdf5_leaks.supp" \
-      ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0:print_suppressions=0:allocator_may_return_null=1:suppressions=$PWD/tests/fuzz/libhdf5.supp" \
+      ASAN_OPTIONS="handle_segv=0:handle_sigbus=0:handle_sigfpe=0:detect_leaks=0:print_suppressions=0:allocator_may_return_null=1:abort_on_error=1:log_path=$run/asan_cmd:suppressions=$PWD/tests/fuzz/libhdf5.supp" \
       "$command" "${args[@]}" >/dev/null 2>"$run/err.txt" || code=$?
     # (less ASan's own line for an allocation it refused, where glibc returns NULL silently)
     lines="$(grep -cv '^==[0-9]*==WARNING: AddressSanitizer failed to allocate' "$run/err.txt" || true)"
@@ -82,6 +82,18 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
       head -5 "$run/err.txt" >&2
       failed=1
     fi
+    # A report ASan made of the command (an invalid free() by libhdf5: it aborts, the supervisor
+    # says exit 2) must blame libhdf5 too.
+    for report in "$run"/asan_cmd.*; do
+      culprit="$(grep -E '^\s+#[0-9]+ ' "$report" |
+        grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|/libsanitizer/|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
+        head -1 || true)"
+      if [[ "$culprit" != *libhdf5* ]]; then
+        echo "fuzz.sh: FAILED: ASan report outside libhdf5 for scope-profiler $sub on $name: ${culprit:-none}" >&2
+        failed=1
+      fi
+      rm -f "$report"
+    done
     rm -rf "$run/t.json" "$run/charts"
   done
 done
