@@ -85,6 +85,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
     # A report ASan made of the command (an invalid free() by libhdf5: it aborts, the supervisor
     # says exit 2) must blame libhdf5 too.
     for report in "$run"/asan_cmd.*; do
+      grep -q "ERROR: " "$report" || { rm -f "$report"; continue; }  # a warning: NULL returned
       culprit="$(grep -E '^\s+#[0-9]+ ' "$report" |
         grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|/libsanitizer/|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
         head -1 || true)"

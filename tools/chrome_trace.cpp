@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
 
@@ -222,13 +223,16 @@ void run_export(const ExportOptions& options) {
     protect_inputs({options.file});
     const RegionFilter regions(options.include, options.exclude);
     const RankSet ranks(options.ranks);
-    const ProfileFile file(options.file);
-    require_chosen_ranks(file, ranks);
+    auto file = std::make_unique<ProfileFile>(options.file);
+    require_chosen_ranks(*file, ranks);
     if (options.chrome_trace.empty()) {
         throw InputError("export: say what to write, e.g. --chrome-trace trace.json");
     }
     OutputFile output(options.chrome_trace);
-    write_chrome_trace(output.stream(), file, regions, ranks);
+    write_chrome_trace(output.stream(), *file, regions, ranks);
+    // The input is closed before the output appears: libhdf5 can fail (even crash) closing a
+    // damaged file, and a command that fails leaves no output.
+    file.reset();
     output.commit();
 }
 

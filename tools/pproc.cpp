@@ -353,6 +353,9 @@ void run_pproc(const PprocOptions& options) {
         std::cerr << "scope-profiler: no speedup.svg: every file has " << runs[0].ranks
                   << (runs[0].ranks == 1 ? " rank" : " ranks") << " (it needs runs of different rank counts)\n";
     }
+    // The inputs are closed before any output appears: libhdf5 can fail (even crash) closing a
+    // damaged file, and a command that fails leaves no output.
+    files.clear();
     write_outputs(options.output_dir, outputs);
 }
 

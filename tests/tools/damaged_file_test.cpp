@@ -69,7 +69,9 @@ protected:
             if (name.rfind("asan.", 0) != 0) continue;
             std::istringstream report(tools_test::read_text(entry.path().string()));
             std::string first;
+            bool error = false;  // only a warning ("failed to allocate": NULL returned) otherwise
             for (std::string line; std::getline(report, line);) {
+                error = error || line.find("ERROR: ") != std::string::npos;
                 const auto hash = line.find_first_not_of(' ');
                 if (hash == std::string::npos || line[hash] != '#') continue;
                 const bool runtime = line.find("__asan") != std::string::npos ||
@@ -82,7 +84,7 @@ protected:
                     break;
                 }
             }
-            EXPECT_NE(first.find("libhdf5"), std::string::npos) << where << "a report outside libhdf5: " << first;
+            if (error) EXPECT_NE(first.find("libhdf5"), std::string::npos) << where << "a report outside libhdf5: " << first;
             std::filesystem::remove(entry.path());
         }
     }
