@@ -259,6 +259,13 @@ std::string attribute_text(const std::string& path, hid_t location, const char* 
     return text;
 }
 
+/// Names joined with ", ", for one-line messages.
+std::string joined(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
 /// "rank<N>" -> N; -1 for any other name.
 int rank_of(const std::string& name) {
     if (name.size() <= 4 || name.compare(0, 4, "rank") != 0) return -1;
@@ -382,9 +389,8 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
         ranks.push_back(std::move(info));
     }
     if (ranks.empty()) {
-        std::string odd;
-        for (const auto& name : odd_rank_groups) odd += (odd.empty() ? " (" : ", ") + name;
-        fail(path, "holds no rank<N> group" + (odd.empty() ? "" : odd + " is not one)") + ": not a scope-profiler file");
+        const std::string odd = odd_rank_groups.empty() ? "" : " (" + joined(odd_rank_groups) + " is not one)";
+        fail(path, "holds no rank<N> group" + odd + ": not a scope-profiler file");
     }
     std::sort(ranks.begin(), ranks.end(), [](const RankInfo& a, const RankInfo& b) { return a.rank < b.rank; });
     for (std::size_t i = 1; i < ranks.size(); ++i) {
@@ -625,15 +631,11 @@ void ProfileFile::Impl::leave_out_invalid(const RegionInfo& region, bool device,
 
 void ProfileFile::Impl::print_warnings() const {
     if (!odd_rank_groups.empty()) {
-        std::string names;
-        for (const auto& name : odd_rank_groups) names += (names.empty() ? "" : ", ") + name;
-        std::cerr << "scope-profiler: warning: " << path << ": left out the groups " << names
+        std::cerr << "scope-profiler: warning: " << path << ": left out the groups " << joined(odd_rank_groups)
                   << ", which are not rank<N> (N = 0, 1, 2, ...)" << std::endl;
     }
     if (!unfinished_groups.empty()) {
-        std::string names;
-        for (const auto& name : unfinished_groups) names += (names.empty() ? "" : ", ") + name;
-        std::cerr << "scope-profiler: warning: " << path << ": left out " << names
+        std::cerr << "scope-profiler: warning: " << path << ": left out " << joined(unfinished_groups)
                   << (unfinished_groups.size() == 1 ? ", a region group" : ", region groups")
                   << " without datasets (a write that did not finish)" << std::endl;
     }
