@@ -44,6 +44,14 @@ echo "fuzz.sh: fuzzing the reader for ${seconds} s (log: $run/fuzz.log)"
 grep -E "^#[0-9]+: cov" "$run/fuzz.log" | tail -1 || true
 fi
 
+# The first stack frame of a sanitizer report that is not the sanitizer runtime's, libFuzzer's,
+# the allocator's or libc's: where the error really is.
+first_own_frame() {
+  grep -E '^\s+#[0-9]+ ' "$1" |
+    grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|/libsanitizer/|fuzzer::|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
+    head -1 || true
+}
+
 failed=0
 findings=0
 for input in "$run"/artifacts/* "${kept[@]}"; do
@@ -52,10 +60,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
   name="$(basename "$input")"
   # Where it crashes: the target alone on this input, its report's first frame of our own.
   "$fuzzer" -timeout=3 -rss_limit_mb=2048 "$input" >"$run/one.log" 2>&1 || true
-  # (Frames of the sanitizer runtime, libFuzzer, the allocator and libc are passed over.)
-  first="$(grep -E '^\s+#[0-9]+ ' "$run/one.log" |
-    grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|fuzzer::|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
-    head -1 || true)"
+  first="$(first_own_frame "$run/one.log")"
   if grep -qE "ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error|ALARM|deadly signal" "$run/one.log"; then
     if [[ "$first" != *libhdf5* ]]; then
       echo "fuzz.sh: FAILED: $name is a finding outside libhdf5 (first frame: ${first:-none}):" >&2
@@ -86,9 +91,7 @@ for input in "$run"/artifacts/* "${kept[@]}"; do
     # says exit 2) must blame libhdf5 too.
     for report in "$run"/asan_cmd.*; do
       grep -q "ERROR: " "$report" || { rm -f "$report"; continue; }  # a warning: NULL returned
-      culprit="$(grep -E '^\s+#[0-9]+ ' "$report" |
-        grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|/libsanitizer/|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
-        head -1 || true)"
+      culprit="$(first_own_frame "$report")"
       if [[ "$culprit" != *libhdf5* ]]; then
         echo "fuzz.sh: FAILED: ASan report outside libhdf5 for scope-profiler $sub on $name: ${culprit:-none}" >&2
         failed=1
