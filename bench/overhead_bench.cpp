@@ -120,6 +120,23 @@ void BM_Read10M(benchmark::State& state) {
     }
 }
 
+// finalize() of 10 M intervals in memory (the statistics and the write of the file), per clock
+// (arg 1: tsc, the ticks converted on the way). The recording is not timed.
+void BM_Finalize10M(benchmark::State& state) {
+    const std::string path = "/tmp/scope_profiler_overhead_bench_" + std::to_string(::getpid()) + ".h5";
+    sp::Config config{.flush_to_disk = false, .file_path = path, .use_nvtx = false};
+    if (state.range(0) == 1) config.clock = sp::Clock::tsc;
+    for (auto _ : state) {
+        state.PauseTiming();
+        sp::ProfileManager::setup(config);
+        sp::Region& region = sp::ProfileManager::region("written");
+        for (int i = 0; i < 10'000'000; ++i) sp::RegionScope scope(region);
+        state.ResumeTiming();
+        sp::ProfileManager::finalize(false);
+    }
+    std::remove(path.c_str());
+}
+
 void BM_Off_Handle(benchmark::State& state) {
     begin(state, kOff);
     sp::Region& region = sp::ProfileManager::region("handle");
@@ -206,6 +223,7 @@ BENCHMARK(BM_Tsc_Macro);
 BENCHMARK(BM_Tsc_Wrapper);
 BENCHMARK(BM_Tsc_ByName);
 BENCHMARK(BM_Read10M)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Finalize10M)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_Off_Handle);
 BENCHMARK(BM_Off_Macro);
 BENCHMARK(BM_Off_ByName);

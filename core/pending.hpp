@@ -43,6 +43,14 @@ void for_each_run(std::span<Block* const> blocks, std::uint32_t flushed, const B
     if (current != nullptr && current_size > skip) emit(current, skip, current_size - skip);
 }
 
+/// How many intervals for_each_run would visit with these arguments (`current` not null).
+inline std::size_t count_in_memory(std::span<Block* const> blocks, std::uint32_t flushed,
+                                   std::uint32_t current_size) {
+    std::size_t n = current_size;
+    for (const Block* block : blocks) n += block->size.load(std::memory_order_acquire);
+    return n >= flushed ? n - flushed : 0;
+}
+
 /// What the flusher takes of one recorder: what it held in memory at that moment.
 struct PendingIntervals {
     ThreadRecorder* recorder = nullptr;

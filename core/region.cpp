@@ -10,6 +10,19 @@
 
 namespace scope_profiler {
 
+namespace {
+
+/// Room for the intervals in memory and a block more per thread (they go on recording while
+/// the runs are read): 10 M intervals then cost one allocation per column, not 24 doublings.
+void reserve_for(HostIntervals& out, std::size_t in_memory, std::size_t threads) {
+    const std::size_t room = in_memory + threads * detail::kBlockCapacity;
+    out.start_times.reserve(room);
+    out.end_times.reserve(room);
+    out.thread_ids.reserve(room);
+}
+
+}  // namespace
+
 Region::Region(std::string name, std::uint64_t hash, std::uint32_t id)
     : id_(id), hash_(hash), name_(std::move(name)) {}
 
@@ -22,10 +35,21 @@ std::uint64_t Region::num_calls() const {
     return calls;
 }
 
-void Region::visit_runs(const RunVisitor& visit, const std::function<void()>& locked) const {
+void Region::visit_runs(const RunVisitor& visit,
+                        const std::function<void(std::size_t)>& locked) const {
     detail::TickClock::instance().refresh();  // a calibration point after every tick read here
     std::lock_guard lock(mutex_);
-    if (locked) locked();
+    if (locked) {
+        std::size_t in_memory = 0;
+        for (const auto& recorder : recorders_) {
+            std::lock_guard recorder_lock(recorder->mutex);
+            const std::size_t size = recorder->current == nullptr
+                                         ? 0
+                                         : recorder->current->size.load(std::memory_order_acquire);
+            in_memory += detail::count_in_memory(recorder->full, recorder->flushed, size);
+        }
+        locked(in_memory);
+    }
     for (const auto& recorder : recorders_) {
         std::lock_guard recorder_lock(recorder->mutex);
         const detail::Block* current = recorder->current;
@@ -41,14 +65,15 @@ HostIntervals Region::get_intervals() const {
     HostIntervals out;
     std::int32_t first_thread = -1;
     bool threads = false;  // more than one thread recorded
-    visit_runs([&](std::int32_t thread, const std::int64_t* start, const std::int64_t* end,
-                   std::uint32_t n) {
-        out.start_times.insert(out.start_times.end(), start, start + n);
-        out.end_times.insert(out.end_times.end(), end, end + n);
-        out.thread_ids.insert(out.thread_ids.end(), n, thread);
-        if (first_thread < 0) first_thread = thread;
-        threads = threads || thread != first_thread;
-    });
+    visit_runs(
+        [&](std::int32_t thread, const std::int64_t* start, const std::int64_t* end, std::uint32_t n) {
+            out.start_times.insert(out.start_times.end(), start, start + n);
+            out.end_times.insert(out.end_times.end(), end, end + n);
+            out.thread_ids.insert(out.thread_ids.end(), n, thread);
+            if (first_thread < 0) first_thread = thread;
+            threads = threads || thread != first_thread;
+        },
+        [&](std::size_t in_memory) { reserve_for(out, in_memory, recorders_.size()); });
     if (!threads) return out;  // one thread records in completion order already
 
     // Several threads: merge into one completion order (by end time; equal end times keep the
@@ -92,7 +117,8 @@ Stats Region::host_stats() const {
         [&](std::int32_t, const std::int64_t* start, const std::int64_t* end, std::uint32_t n) {
             for (std::uint32_t i = 0; i < n; ++i) durations.push_back(end[i] - start[i]);
         },
-        [&] {
+        [&](std::size_t in_memory) {
+            durations.reserve(in_memory + recorders_.size() * detail::kBlockCapacity);
             if (flushed_) flushed = flushed_->host;
         });
     return detail::combined_stats(flushed, durations);

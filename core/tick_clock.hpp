@@ -47,7 +47,7 @@ public:
 
     /// A calibration point now, unless the last one is younger than 10 ms.
     void refresh() noexcept;
-    /// ticks[i] -> steady_clock ns (ticks and ns may be the same array).
+    /// ticks[i] -> steady_clock ns (the arrays do not overlap).
     void to_ns(const std::int64_t* ticks, std::int64_t* ns, std::size_t n) const noexcept;
     [[nodiscard]] std::int64_t to_ns(std::int64_t ticks) const noexcept;
     [[nodiscard]] TickCalibration calibration() const;

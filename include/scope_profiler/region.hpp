@@ -118,10 +118,12 @@ private:
     Region(std::string name, std::uint64_t hash, std::uint32_t id);
     /// Calls `visit(thread, start, end, n)` for every run of this session's intervals still in
     /// memory, under the locks, in order per thread; `locked`, when given, first, under the
-    /// region's lock.
+    /// region's lock, with the number of intervals in memory then (the runs may hold a few more:
+    /// the threads go on recording).
     using RunVisitor =
         std::function<void(std::int32_t, const std::int64_t*, const std::int64_t*, std::uint32_t)>;
-    void visit_runs(const RunVisitor& visit, const std::function<void()>& locked = {}) const;
+    void visit_runs(const RunVisitor& visit,
+                    const std::function<void(std::size_t in_memory)>& locked = {}) const;
 
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
     std::uint64_t hash_;

@@ -163,6 +163,32 @@ TEST_F(TscClock, TimesStayMonotonicPerThreadAcrossRecalibrations) {
     }
 }
 
+// A run converts in one pass where it lies on one segment of the map, value by value where it
+// crosses calibration points or starts before the first: both give the same nanoseconds, so a
+// time does not depend on which run it was read in.
+TEST_F(TscClock, ARunConvertsAsItsTicksDoOneByOne) {
+    TickClock& clock = TickClock::instance();
+    TickClock::refresh_always_for_tests(true);
+    std::vector<std::int64_t> ticks;
+    for (int segment = 0; segment < 20; ++segment) {
+        for (int i = 0; i < 100; ++i) ticks.push_back(sp::detail::read_ticks());
+        clock.refresh();
+    }
+    const std::int64_t first = ticks.front();
+    ticks.push_back(first - 1'000'000'000);  // before setup()
+    std::vector<std::int64_t> together(ticks.size());
+    clock.to_ns(ticks.data(), together.data(), ticks.size());
+    std::vector<std::int64_t> alone(ticks.size());
+    for (std::size_t i = 0; i < ticks.size(); ++i) alone[i] = clock.to_ns(ticks[i]);
+    EXPECT_EQ(together, alone);
+    EXPECT_TRUE(std::is_sorted(together.begin(), together.end() - 1));
+    EXPECT_LT(together.back(), together.front());
+    // Within one segment: the run of the first 100 ticks, each as its own run.
+    std::vector<std::int64_t> head(100);
+    clock.to_ns(ticks.data(), head.data(), head.size());
+    EXPECT_TRUE(std::equal(head.begin(), head.end(), alone.begin()));
+}
+
 TEST(TscClockFallback, AnUnusableCounterMeansSteadyClockAndOneWarning) {
     TickClock::force_unusable_for_tests("no invariant counter (test)");
     ::testing::internal::CaptureStderr();
