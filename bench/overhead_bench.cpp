@@ -118,6 +118,7 @@ void BM_Read10M(benchmark::State& state) {
         benchmark::DoNotOptimize(region.get_durations());
         benchmark::DoNotOptimize(region.get_start_times());
     }
+    sp::ProfileManager::setup({.profiling_activated = false});  // no file of 10 M intervals at exit
 }
 
 // finalize() of 10 M intervals in memory (the statistics and the write of the file), per clock

@@ -1,6 +1,7 @@
-// The scope-profiler command-line program: subcommands report, export and pproc (docs/cli.md).
-// Exit status: 0 on success, 2 for bad input or a bad command line (one line on stderr naming the
-// problem), 1 for anything else (out of memory, an internal error).
+// The scope-profiler command-line program: subcommands report, export, pproc and compare
+// (docs/cli.md). Exit status: 0 on success, 2 for bad input or a bad command line (one line on
+// stderr naming the problem), 1 for anything else (out of memory, an internal error) and for
+// compare --fail-on-regression when a region regressed.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "chrome_trace.hpp"
+#include "compare.hpp"
 #include "pproc.hpp"
 #include "report.hpp"
 #include "supervisor.hpp"
@@ -94,6 +96,8 @@ int main(int argc, char** argv) {
     export_command->callback([&export_options] { cli::run_export(export_options); });
 
     cli::add_pproc_command(app);
+    int compare_exit = 0;  // 1: compare --fail-on-regression found a regression
+    cli::add_compare_command(app, compare_exit);
 
     try {
         app.parse(argc, argv);
@@ -107,5 +111,5 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         return fail(e.what(), 1);
     }
-    return 0;
+    return compare_exit;
 }
