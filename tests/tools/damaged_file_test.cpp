@@ -226,7 +226,8 @@ TEST_F(DamagedFile, ADatasetDeclaringMoreThanItStoresIsRefused) {
         for (const std::vector<std::string>& args :
              {std::vector<std::string>{"report", file("big.h5")},
               std::vector<std::string>{"pproc", file("big.h5"), "-o", file("charts")},
-              std::vector<std::string>{"export", file("big.h5"), "--chrome-trace", file("t.json")}}) {
+              std::vector<std::string>{"export", file("big.h5"), "--chrome-trace", file("t.json")},
+              std::vector<std::string>{"compare", file("big.h5"), file("big.h5"), "--json", file("t.json")}}) {
             const auto run = run_cli(args, dir_);
             EXPECT_EQ(run.code, 2) << args[0] << ": " << run.err;
             EXPECT_NE(run.err.find(expected), std::string::npos) << args[0] << ": " << run.err;
@@ -313,7 +314,8 @@ TEST_F(DamagedFile, DurationsThatAddUpBeyond64BitsAreBadInput) {
     constexpr std::int64_t kLatest = std::int64_t{1} << 62;
     tools_test::write_python(file("sum.h5"), {{0, {{"r", {0, 0, 0}, {kLatest, kLatest, kLatest}}}}});
     for (const std::vector<std::string>& args : {std::vector<std::string>{"report", file("sum.h5")},
-                                                 std::vector<std::string>{"pproc", file("sum.h5"), "-o", file("c")}}) {
+                                                 std::vector<std::string>{"pproc", file("sum.h5"), "-o", file("c")},
+                                                 std::vector<std::string>{"compare", file("sum.h5"), file("sum.h5")}}) {
         const auto run = run_cli(args, dir_);
         EXPECT_EQ(run.code, 2) << args[0] << ": " << run.err;
         EXPECT_EQ(lines_of(run.err), 1u) << run.err;
@@ -340,7 +342,8 @@ TEST_F(DamagedFile, ARegionGroupTheWriterDidNotFinishIsLeftOut) {
 }
 
 // What the fuzzer found (scripts/fuzz.sh, tests/fuzz/regressions/): inputs on which libhdf5
-// crashes or loops. Each must end in exit code 2 and one line, through every subcommand.
+// crashes or loops. Each must end in exit code 2 and one line, through every subcommand that
+// reads intervals.
 TEST_F(DamagedFile, TheFuzzersFindingsEndInExitCodeTwo) {
     std::size_t inputs = 0;
     for (const auto& entry : std::filesystem::directory_iterator(SCOPE_PROFILER_FUZZ_REGRESSIONS)) {
@@ -349,7 +352,8 @@ TEST_F(DamagedFile, TheFuzzersFindingsEndInExitCodeTwo) {
         const std::string input = entry.path().string();
         for (const std::vector<std::string>& args :
              {std::vector<std::string>{"report", input}, std::vector<std::string>{"pproc", input, "-o", file("c")},
-              std::vector<std::string>{"export", input, "--chrome-trace", file("t.json")}}) {
+              std::vector<std::string>{"export", input, "--chrome-trace", file("t.json")},
+              std::vector<std::string>{"compare", input, input, "--json", file("t.json")}}) {
             auto run = run_cli(args, dir_);
             run.err = without_allocator_warnings(run.err);
             asan_reports_blame_libhdf5(entry.path().filename().string() + ", " + args[0] + ": ");
