@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <unordered_set>
 
-#include "h5_writer.hpp"
 #include "read_guard.hpp"
 
 namespace scope_profiler::cli {
@@ -426,8 +425,10 @@ std::optional<RegionInfo> ProfileFile::Impl::read_region(hid_t regions, const st
     region.group = group_path;
     const htri_t has_name = H5Aexists(group.get(), "name");
     if (has_name < 0) fail_hdf5(path, "cannot read the attributes of " + group_path);
-    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name")
-                               : scope_profiler::detail::h5::unescape_name(link);
+    // Our writer escapes a link name and gives every group it writes the original name in its
+    // "name" attribute; the Python library escapes nothing and writes no attribute, so a link
+    // without one is the name as it is ("x%41" stays "x%41").
+    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name") : link;
 
     auto length = [&](const char* name, bool required) {
         return dataset_length(path, file.get(), group.get(), group_path, name, required);

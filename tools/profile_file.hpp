@@ -26,7 +26,7 @@ public:
 
 /// One region of one rank, as the file lists it.
 struct RegionInfo {
-    std::string name;   ///< the original name: the group's "name" attribute, else the unescaped link name
+    std::string name;   ///< the original name: the group's "name" attribute (ours), else the link name as it is (Python's)
     std::string group;  ///< the HDF5 path of its group, "rank0/regions/<escaped name>"
     std::uint64_t host_count = 0;    ///< length of start_times (= end_times, = thread_ids when present)
     std::uint64_t device_count = 0;  ///< length of device_start_times (0 when absent)
