@@ -59,7 +59,8 @@ struct Metadata {
 };
 
 /// timestamp, hostname, platform, user, working_directory, scope_profiler_version, compiler,
-/// clock (text); omp_num_threads, mpi_size, total_cores (numbers). The caller adds gpu_name,
+/// clock (text); omp_num_threads, mpi_size, total_cores (mpi_size x omp_num_threads, as the
+/// Python library writes it), hardware_cores (the machine's, ours) (numbers). The caller adds gpu_name,
 /// cuda_runtime and cuda_driver where a GPU is used.
 Metadata collect_metadata(int mpi_size);
 

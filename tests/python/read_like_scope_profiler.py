@@ -24,7 +24,7 @@ import numpy as np
 
 METADATA_FIELDS = (
     "timestamp", "hostname", "platform", "user", "working_directory", "scope_profiler_version",
-    "compiler", "omp_num_threads", "mpi_size", "total_cores", "clock",
+    "compiler", "omp_num_threads", "mpi_size", "total_cores", "hardware_cores", "clock",
 )
 
 
@@ -61,11 +61,14 @@ def check(ranks, metadata, expected):
     for field in METADATA_FIELDS:
         if field not in metadata:
             problems.append(f"metadata has no {field}")
-    for field in ("omp_num_threads", "mpi_size", "total_cores"):
+    for field in ("omp_num_threads", "mpi_size", "total_cores", "hardware_cores"):
         if field in metadata and not isinstance(metadata[field], (int, np.integer)):
             problems.append(f"metadata {field} is {metadata[field]!r}, not an integer")
     if metadata.get("mpi_size") != 2:
         problems.append(f"metadata mpi_size is {metadata.get('mpi_size')!r}, expected 2")
+    # The Python library's meaning (its metadata.py): mpi_size x omp_num_threads.
+    if metadata.get("total_cores") != metadata.get("mpi_size", 0) * metadata.get("omp_num_threads", 0):
+        problems.append(f"metadata total_cores is {metadata.get('total_cores')!r}, not mpi_size x omp_num_threads")
     if not isinstance(metadata.get("timestamp"), str):
         problems.append(f"metadata timestamp is {metadata.get('timestamp')!r}, not a str")
 

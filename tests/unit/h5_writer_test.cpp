@@ -200,7 +200,8 @@ TEST(H5Metadata, CollectsEveryFieldOfTheDesign) {
     EXPECT_NE(text["platform"].find("Linux"), std::string::npos) << text["platform"];
     EXPECT_EQ(numbers["omp_num_threads"], 3);
     EXPECT_EQ(numbers["mpi_size"], 4);
-    EXPECT_EQ(numbers["total_cores"], static_cast<std::int64_t>(std::thread::hardware_concurrency()));
+    EXPECT_EQ(numbers["total_cores"], 12);  // the Python library's: mpi_size x omp_num_threads
+    EXPECT_EQ(numbers["hardware_cores"], static_cast<std::int64_t>(std::thread::hardware_concurrency()));
     EXPECT_EQ(h5::collect_metadata(1).numbers.front().second,
               static_cast<std::int64_t>(std::thread::hardware_concurrency()));  // no OMP_NUM_THREADS
 }
