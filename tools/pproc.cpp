@@ -85,7 +85,7 @@ struct FileSummary {
 
 /// The rank count of a run: the metadata's mpi_size, else the number of rank groups.
 int rank_count(const ProfileFile& file) {
-    for (const auto& [key, value] : file.metadata()) {
+    for (const auto& [key, value, number] : file.metadata()) {
         int n = 0;
         if (key == "mpi_size" && std::from_chars(value.data(), value.data() + value.size(), n).ec == std::errc{} && n > 0) {
             return n;

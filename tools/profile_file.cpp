@@ -206,9 +206,10 @@ std::string number_text(double value) {
 }
 
 /// An attribute as text: strings as they are, numbers in decimal, arrays joined with ", ".
-/// Types that have no sensible text (compounds, references) give "".
+/// Types that have no sensible text (compounds, references) give "". With `number`, says
+/// whether it is one integer or one finite float, whose text is then a JSON number too.
 std::string attribute_text(const std::string& path, hid_t location, const char* name,
-                           const std::string& what) {
+                           const std::string& what, bool* number = nullptr) {
     Hid attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
     if (!attribute.valid()) fail_hdf5(path, "cannot open " + what);
     Hid type(H5Aget_type(attribute.get()), H5Tclose);
@@ -255,6 +256,12 @@ std::string attribute_text(const std::string& path, hid_t location, const char* 
     }
     std::string text;
     for (std::size_t i = 0; i < values.size(); ++i) text += (i > 0 ? ", " : "") + values[i];
+    if (number != nullptr) {
+        const H5T_class_t type_class = H5Tget_class(type.get());
+        // to_chars writes a finite double as JSON writes numbers; "inf" and "nan" stay text.
+        *number = values.size() == 1 && (type_class == H5T_INTEGER ||
+                                         (type_class == H5T_FLOAT && text.find_first_of("in") == std::string::npos));
+    }
     return text;
 }
 
@@ -287,7 +294,7 @@ hid_t memory_type() {
 struct ProfileFile::Impl {
     std::string path;
     Hid file;
-    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<MetadataField> metadata;
     std::vector<RankInfo> ranks;
     /// Groups named rank<something> that are not rank<N>: left out, and said so.
     std::vector<std::string> odd_rank_groups;
@@ -414,7 +421,9 @@ void ProfileFile::Impl::read_metadata(ReadGuard& guard) {
     if (listed < 0) fail_hdf5(path, "cannot list the attributes of metadata");
     for (const auto& name : names) {
         guard.progress();
-        metadata.emplace_back(name, attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name));
+        MetadataField& field = metadata.emplace_back();
+        field.key = name;
+        field.text = attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name, &field.number);
     }
 }
 
@@ -523,7 +532,7 @@ ProfileFile& ProfileFile::operator=(ProfileFile&&) noexcept = default;
 
 const std::string& ProfileFile::path() const noexcept { return impl_->path; }
 
-const std::vector<std::pair<std::string, std::string>>& ProfileFile::metadata() const noexcept {
+const std::vector<MetadataField>& ProfileFile::metadata() const noexcept {
     return impl_->metadata;
 }
 

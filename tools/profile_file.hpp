@@ -56,6 +56,16 @@ struct DeviceColumns {
     std::vector<std::uint8_t> host_fallback;           ///< zeros when the file has none
 };
 
+/// One attribute of the file's "metadata" group.
+struct MetadataField {
+    std::string key;
+    /// The value as text: a string as it is, a number in decimal, an array's elements joined
+    /// with ", ".
+    std::string text;
+    /// One integer, or one finite float: `text` is then also a JSON number (integers exactly).
+    bool number = false;
+};
+
 inline constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 
 /// The latest time an interval may end, 2^62 ns (146 years). read_host() and read_device() leave
@@ -74,8 +84,8 @@ public:
     ProfileFile& operator=(ProfileFile&&) noexcept;
 
     [[nodiscard]] const std::string& path() const noexcept;
-    /// The "metadata" group's attributes as (name, value) text pairs; empty when absent.
-    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& metadata() const noexcept;
+    /// The "metadata" group's attributes, by name; empty when absent.
+    [[nodiscard]] const std::vector<MetadataField>& metadata() const noexcept;
     /// The rank<N> groups, by rank.
     [[nodiscard]] const std::vector<RankInfo>& ranks() const noexcept;
 

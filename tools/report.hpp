@@ -58,7 +58,7 @@ struct RankReport {
 struct FileReport {
     std::string path, label;
     int num_ranks = 0;  ///< rank groups in the file
-    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<MetadataField> metadata;
     std::vector<RegionReport> regions;  ///< over the chosen ranks
     std::vector<RankReport> ranks;      ///< the chosen ranks present in the file
 };

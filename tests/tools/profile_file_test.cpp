@@ -27,8 +27,8 @@ protected:
 };
 
 std::string metadata_value(const cli::ProfileFile& file, const std::string& key) {
-    for (const auto& [k, v] : file.metadata()) {
-        if (k == key) return v;
+    for (const auto& field : file.metadata()) {
+        if (field.key == key) return field.text;
     }
     return "<absent>";
 }
