@@ -10,8 +10,8 @@
 //       start_times, end_times (int64), thread_ids (int32)               one per host interval
 //       device_start_times, device_end_times, device_streams (int64),
 //       device_host_fallback (uint8)                                     one per device interval
-// The root carries no "scope_profiler_schema" attribute: the Python library's readers read the
-// layout as its schema 1.
+// The root carries no attribute, as the Python library's files (whose writer writes metadata
+// and rank<N>/regions/<name>/{start_times,end_times} only, names unescaped).
 //
 // Every function throws std::runtime_error with a sentence naming the file and the failing HDF5
 // call ("scope_profiler: cannot write /x/p.h5: H5Dwrite failed (...)"), std::invalid_argument for

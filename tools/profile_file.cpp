@@ -342,16 +342,6 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
     file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid()) fail_hdf5(path, "the HDF5 file cannot be opened: it is truncated or damaged");
 
-    if (H5Aexists(file.get(), "scope_profiler_schema") > 0) {
-        const std::string schema = attribute_text(path, file.get(), "scope_profiler_schema",
-                                                  "the attribute scope_profiler_schema");
-        if (schema != "1") {
-            fail(path, "written in the Python scope-profiler's schema " + schema +
-                           "; this program reads its schema 1 (rank<N>/regions/<name>/start_times, end_times)");
-        }
-    }
-    H5Eclear2(H5E_DEFAULT);
-
     for (const auto& name : link_names(path, file.get(), "the file's groups")) {
         if (name == "metadata") {
             read_metadata(guard);

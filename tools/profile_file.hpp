@@ -1,7 +1,7 @@
 #pragma once
 // Reading a profiling file: ours (../docs/file_format.md) or the Python scope-profiler's plain
-// layout (its schema 1: rank<N>/regions/<name>/start_times and end_times only, no thread or
-// device datasets). Opening reads the structure (ranks, regions, dataset lengths, metadata);
+// layout (rank<N>/regions/<name>/start_times and end_times only, no thread or device datasets,
+// names unescaped). Opening reads the structure (ranks, regions, dataset lengths, metadata);
 // the intervals are read on demand, whole or in slices, so a large file is streamed.
 //
 // Every problem with the input (missing file, not HDF5, truncated, datasets missing or of
