@@ -713,7 +713,10 @@ Metadata collect_metadata(int mpi_size) {
     }
     m.numbers.emplace_back("omp_num_threads", omp_threads);
     m.numbers.emplace_back("mpi_size", mpi_size);
-    m.numbers.emplace_back("total_cores", cores);
+    // The Python library's meaning (metadata.py): ranks x OpenMP threads, the parallelism its
+    // pproc --x-field total_cores plots; the machine's cores are ours, under their own key.
+    m.numbers.emplace_back("total_cores", mpi_size * omp_threads);
+    m.numbers.emplace_back("hardware_cores", cores);
     return m;
 }
 

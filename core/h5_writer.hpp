@@ -10,8 +10,8 @@
 //       start_times, end_times (int64), thread_ids (int32)               one per host interval
 //       device_start_times, device_end_times, device_streams (int64),
 //       device_host_fallback (uint8)                                     one per device interval
-// The root carries no "scope_profiler_schema" attribute: the Python library's readers read the
-// layout as its schema 1.
+// The root carries no attribute, as the Python library's files (whose writer writes metadata
+// and rank<N>/regions/<name>/{start_times,end_times} only, names unescaped).
 //
 // Every function throws std::runtime_error with a sentence naming the file and the failing HDF5
 // call ("scope_profiler: cannot write /x/p.h5: H5Dwrite failed (...)"), std::invalid_argument for
@@ -59,7 +59,8 @@ struct Metadata {
 };
 
 /// timestamp, hostname, platform, user, working_directory, scope_profiler_version, compiler,
-/// clock (text); omp_num_threads, mpi_size, total_cores (numbers). The caller adds gpu_name,
+/// clock (text); omp_num_threads, mpi_size, total_cores (mpi_size x omp_num_threads, as the
+/// Python library writes it), hardware_cores (the machine's, ours) (numbers). The caller adds gpu_name,
 /// cuda_runtime and cuda_driver where a GPU is used.
 Metadata collect_metadata(int mpi_size);
 

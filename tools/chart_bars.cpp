@@ -169,50 +169,79 @@ Chart render_durations(const std::string& metric, const std::vector<std::string>
     return chart;
 }
 
-Chart render_speedup(const std::vector<ScalingRun>& all_runs) {
-    // One run per rank count (the first file given), by rank count.
-    std::vector<const ScalingRun*> runs;
-    for (const ScalingRun& run : all_runs) {
-        if (std::none_of(runs.begin(), runs.end(), [&](const ScalingRun* r) { return r->ranks == run.ranks; })) {
-            runs.push_back(&run);
-        }
-    }
-    std::sort(runs.begin(), runs.end(), [](const ScalingRun* a, const ScalingRun* b) { return a->ranks < b->ranks; });
-    const ScalingRun& base = *runs.front();
+SpeedupMetric speedup_metric(const std::string& name) {
+    if (name == "mean") return SpeedupMetric::mean;
+    if (name == "total") return SpeedupMetric::total;
+    throw InputError("--speedup-metric: '" + name + "' is neither mean nor total");
+}
 
-    // The series: the wall time, then the regions of most time in the base run.
+Chart render_speedup(const std::vector<ScalingRun>& all_runs, SpeedupMetric metric) {
+    // The rank counts in increasing order, each with its runs in the order given.
+    struct Step {
+        int ranks = 1;
+        std::vector<const ScalingRun*> runs;
+        std::string files;  // their names, joined with " + "
+    };
+    std::map<int, std::vector<const ScalingRun*>> by_ranks;
+    for (const ScalingRun& run : all_runs) by_ranks[run.ranks].push_back(&run);
+    std::vector<Step> steps;
+    for (auto& [ranks, runs] : by_ranks) {
+        Step& step = steps.emplace_back(Step{ranks, std::move(runs), {}});
+        for (const ScalingRun* run : step.runs) step.files += (step.files.empty() ? "" : " + ") + run->file;
+    }
+    const Step& base = steps.front();
+    // A series' time at a step: the mean over the step's runs that have it (> 0), else 0.
+    const auto mean_over = [](const Step& step, auto&& time_of) {
+        double sum = 0;
+        int n = 0;
+        for (const ScalingRun* run : step.runs) {
+            const double t = time_of(*run);
+            if (t > 0) sum += t, ++n;
+        }
+        return n > 0 ? sum / n : 0.0;
+    };
+
+    // The series: the wall time, then the regions of most time at the fewest ranks.
     struct Series {
         std::string name;
         std::string color;
-        std::vector<std::pair<const ScalingRun*, std::int64_t>> points;  // run, time
+        std::vector<double> time;  // ns, per step
     };
     std::vector<Series> series;
-    Series wall{"wall time (whole run)", "#000000", {}};
-    for (const ScalingRun* run : runs) wall.points.emplace_back(run, run->wall_ns);
-    series.push_back(std::move(wall));
-    std::vector<std::pair<std::string, std::int64_t>> regions = base.region_ns;
-    std::sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    if (regions.size() > 8) regions.resize(8);
-    for (const auto& [name, base_ns] : regions) {
-        if (base_ns <= 0) continue;
-        Series s{name, svg::css_color(region_color(name)), {}};
-        for (const ScalingRun* run : runs) {
-            for (const auto& [rn, ns] : run->region_ns) {
-                if (rn == name && ns > 0) s.points.emplace_back(run, ns);
-            }
-        }
-        series.push_back(std::move(s));
+    Series& wall = series.emplace_back(Series{"wall time (whole run)", "#000000", {}});
+    for (const Step& step : steps) {
+        wall.time.push_back(mean_over(step, [](const ScalingRun& run) { return static_cast<double>(run.wall_ns); }));
     }
-    const auto speedup_of = [&](const Series& s, std::int64_t ns) {
-        const std::int64_t base_ns = s.points.front().first == &base ? s.points.front().second : 0;
-        return base_ns > 0 && ns > 0 ? static_cast<double>(base_ns) / static_cast<double>(ns) : 0.0;
+    std::map<std::string, std::int64_t> base_total;  // by name: ties go to the first name
+    for (const ScalingRun* run : base.runs) {
+        for (const ScalingRegion& region : run->regions) {
+            if (region.time_ns > 0) base_total[region.name] = std::max(base_total[region.name], region.total_ns);
+        }
+    }
+    std::vector<std::pair<std::string, std::int64_t>> regions(base_total.begin(), base_total.end());
+    std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (regions.size() > 8) regions.resize(8);
+    for (const auto& [name, total] : regions) {
+        Series& s = series.emplace_back(Series{name, svg::css_color(region_color(name)), {}});
+        for (const Step& step : steps) {
+            s.time.push_back(mean_over(step, [&name](const ScalingRun& run) {
+                for (const ScalingRegion& region : run.regions) {
+                    if (region.name == name) return region.time_ns;
+                }
+                return 0.0;
+            }));
+        }
+    }
+    const auto speedup_of = [](const Series& s, std::size_t step) {
+        return s.time[0] > 0 && s.time[step] > 0 ? s.time[0] / s.time[step] : 0.0;
     };
 
+    const Step& last = steps.back();
     const double lo = std::log2(static_cast<double>(base.ranks));
-    const double hi = std::log2(static_cast<double>(runs.back()->ranks));
-    double max_speedup = static_cast<double>(runs.back()->ranks) / base.ranks;
+    const double hi = std::log2(static_cast<double>(last.ranks));
+    double max_speedup = static_cast<double>(last.ranks) / base.ranks;
     for (const Series& s : series) {
-        for (const auto& [run, ns] : s.points) max_speedup = std::max(max_speedup, speedup_of(s, ns));
+        for (std::size_t i = 0; i < steps.size(); ++i) max_speedup = std::max(max_speedup, speedup_of(s, i));
     }
     max_speedup *= 1.08;
     constexpr double left = 80, right = 40, top = 70, plot_h = 440;
@@ -225,14 +254,17 @@ Chart render_speedup(const std::vector<ScalingRun>& all_runs) {
     for (const Series& s : series) legend.emplace_back(s.color, s.name);
     const double height = bottom + 56 + svg::legend_height(kChartWidth - 24, legend) + 12;
     std::vector<std::string> files;
-    for (const ScalingRun* run : runs) files.push_back(run->file);
+    for (const Step& step : steps) {
+        for (const ScalingRun* run : step.runs) files.push_back(run->file);
+    }
     const std::string title = "Speedup against " + std::to_string(base.ranks) +
                               (base.ranks == 1 ? " rank" : " ranks") + " \u2014 " + files_title(files);
     svg::Writer w(kChartWidth, height, title);
     w.text(12, 24, title, "start", "title");
     w.text(12, 44,
-           "Time at the fewest ranks divided by time at N ranks. A region's time is its largest "
-           "per-rank total.",
+           std::string("Time at the fewest ranks divided by time at N ranks (runs of one rank count averaged). ") +
+               (metric == SpeedupMetric::mean ? "A region's time is its mean duration per call."
+                                              : "A region's time is its largest per-rank total."),
            "start", "small");
 
     w.begin_group("axis");
@@ -240,9 +272,9 @@ Chart render_speedup(const std::vector<ScalingRun>& all_runs) {
         w.line(left, y_of(t), left + plot_w, y_of(t), "#e4e4e4");
         w.text(left - 8, y_of(t) + 4, svg::number(t, 2), "end", "small");
     }
-    for (const ScalingRun* run : runs) {
-        w.line(x_of(run->ranks), top, x_of(run->ranks), bottom, "#e4e4e4");
-        w.text(x_of(run->ranks), bottom + 16, std::to_string(run->ranks), "middle", "small");
+    for (const Step& step : steps) {
+        w.line(x_of(step.ranks), top, x_of(step.ranks), bottom, "#e4e4e4");
+        w.text(x_of(step.ranks), bottom + 16, std::to_string(step.ranks), "middle", "small");
     }
     w.line(left, bottom, left + plot_w, bottom, "#444");
     w.line(left, top, left, bottom, "#444");
@@ -250,23 +282,24 @@ Chart render_speedup(const std::vector<ScalingRun>& all_runs) {
     w.vertical_text(28, top + plot_h / 2, "speedup");
     w.end_group();
 
-    w.line(x_of(base.ranks), y_of(1), x_of(runs.back()->ranks),
-           y_of(static_cast<double>(runs.back()->ranks) / base.ranks), "#888888", true);
+    w.line(x_of(base.ranks), y_of(1), x_of(last.ranks), y_of(static_cast<double>(last.ranks) / base.ranks), "#888888",
+           true);
     Chart chart;
     chart.data.columns = {"series", "ranks", "file", "time_ns", "speedup", "ideal"};
     w.begin_group("series");
     for (const Series& s : series) {
         std::vector<double> xy;
         std::vector<std::string> tips;
-        for (const auto& [run, ns] : s.points) {
-            const double speedup = speedup_of(s, ns);
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            const double speedup = speedup_of(s, i);
             if (speedup <= 0) continue;
-            xy.push_back(x_of(run->ranks));
+            const Step& step = steps[i];
+            xy.push_back(x_of(step.ranks));
             xy.push_back(y_of(speedup));
-            tips.push_back(s.name + " at " + std::to_string(run->ranks) + " ranks: speedup " +
-                           svg::number(speedup, 2) + " (" + svg::format_duration(static_cast<double>(ns)) + ")");
-            chart.data.rows.push_back({s.name, std::int64_t{run->ranks}, run->file, ns, speedup,
-                                       static_cast<double>(run->ranks) / base.ranks});
+            tips.push_back(s.name + " at " + std::to_string(step.ranks) + " ranks: speedup " +
+                           svg::number(speedup, 2) + " (" + svg::format_duration(s.time[i]) + ")");
+            chart.data.rows.push_back({s.name, std::int64_t{step.ranks}, step.files, s.time[i], speedup,
+                                       static_cast<double>(step.ranks) / base.ranks});
         }
         w.polyline(xy, s.color, &s == &series.front() ? 2.5 : 1.8);
         for (std::size_t i = 0; i < tips.size(); ++i) w.circle(xy[2 * i], xy[2 * i + 1], 3.5, s.color, tips[i]);

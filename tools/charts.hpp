@@ -145,17 +145,34 @@ Chart render_durations(const std::string& metric, const std::vector<std::string>
 
 // ---- speedup.svg ------------------------------------------------------------------------------
 
+/// What a region's time in a run is, for its speedup (`pproc --speedup-metric`).
+enum class SpeedupMetric {
+    mean,   ///< the mean duration of a call over the chosen ranks: the Python library's pproc
+    total,  ///< the largest per-rank total (the ranks wait for the slowest)
+};
+
+/// The metric named on the command line ("mean" or "total"); InputError for any other name.
+SpeedupMetric speedup_metric(const std::string& name);
+
+/// One region in one run of the scaling study.
+struct ScalingRegion {
+    std::string name;
+    double time_ns = 0;          ///< its time by the metric (0: no call)
+    std::int64_t total_ns = 0;   ///< its largest per-rank total: which regions take the most time
+};
+
 /// One run of the scaling study: a file and its rank count.
 struct ScalingRun {
     std::string file;
     int ranks = 1;
     std::int64_t wall_ns = 0;  ///< earliest start to latest end over every rank
-    /// Per region: the largest per-rank total time (the ranks wait for the slowest).
-    std::vector<std::pair<std::string, std::int64_t>> region_ns;
+    std::vector<ScalingRegion> regions;
 };
 
-/// speedup.svg: speedup against the run of fewest ranks, for the wall time and the regions of
-/// most time, with the ideal (linear) line. Needs runs of at least two distinct rank counts.
-Chart render_speedup(const std::vector<ScalingRun>& runs);
+/// speedup.svg: speedup against the fewest ranks, for the wall time and the regions of most
+/// time in the runs of the fewest ranks, with the ideal (linear) line. The runs of one rank
+/// count are averaged, as the Python library's pproc does: at each rank count a series' time is
+/// the mean of its times in the runs that have it. Needs runs of two distinct rank counts.
+Chart render_speedup(const std::vector<ScalingRun>& runs, SpeedupMetric metric);
 
 }  // namespace scope_profiler::cli

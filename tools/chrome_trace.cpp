@@ -170,7 +170,9 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
 
     out << "{\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"source_file\":" << json_string(file.path())
         << ",\"time_origin_ns\":" << origin;
-    for (const auto& [key, value] : file.metadata()) out << ",\n " << json_string(key) << ':' << json_string(value);
+    for (const auto& [key, value, number] : file.metadata()) {
+        out << ",\n " << json_string(key) << ':' << (number ? value : json_string(value));  // a number's text is JSON
+    }
     out << "},\n\"traceEvents\":[";
     Events events(out);
     std::map<int, std::map<std::int64_t, long long>> stream_tid;

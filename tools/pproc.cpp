@@ -85,7 +85,7 @@ struct FileSummary {
 
 /// The rank count of a run: the metadata's mpi_size, else the number of rank groups.
 int rank_count(const ProfileFile& file) {
-    for (const auto& [key, value] : file.metadata()) {
+    for (const auto& [key, value, number] : file.metadata()) {
         int n = 0;
         if (key == "mpi_size" && std::from_chars(value.data(), value.data() + value.size(), n).ec == std::errc{} && n > 0) {
             return n;
@@ -284,6 +284,7 @@ void run_pproc(const PprocOptions& options) {
     if (options.export_format != "csv" && options.export_format != "json") {
         throw InputError("--export-data-format: '" + options.export_format + "' is neither csv nor json");
     }
+    const SpeedupMetric metric = speedup_metric(options.speedup_metric);
     const RegionFilter filter(options.include, options.exclude);
     const RankSet ranks(options.ranks);
     std::vector<ProfileFile> files;
@@ -340,15 +341,19 @@ void run_pproc(const PprocOptions& options) {
 
     std::vector<ScalingRun> runs;
     for (std::size_t f = 0; f < files.size(); ++f) {
-        ScalingRun run{labels[f], summaries[f].rank_count, summaries[f].span(), {}};
+        const FileSummary& s = summaries[f];
+        ScalingRun run{labels[f], s.rank_count, s.span(), {}};
         for (std::uint32_t r = 0; r < region_count; ++r) {
-            if (summaries[f].slowest_rank_ns[r] > 0) run.region_ns.emplace_back(table.names()[r], summaries[f].slowest_rank_ns[r]);
+            if (s.slowest_rank_ns[r] <= 0) continue;
+            const double mean = static_cast<double>(s.host[r].total) / static_cast<double>(s.host[r].count);
+            run.regions.push_back({table.names()[r], metric == SpeedupMetric::mean ? mean : static_cast<double>(s.slowest_rank_ns[r]),
+                                   s.slowest_rank_ns[r]});
         }
         runs.push_back(std::move(run));
     }
     const bool scaling = std::any_of(runs.begin(), runs.end(), [&](const ScalingRun& r) { return r.ranks != runs[0].ranks; });
     if (scaling) {
-        add_chart(outputs, "speedup", render_speedup(runs), options);
+        add_chart(outputs, "speedup", render_speedup(runs, metric), options);
     } else if (files.size() > 1) {
         std::cerr << "scope-profiler: no speedup.svg: every file has " << runs[0].ranks
                   << (runs[0].ranks == 1 ? " rank" : " ranks") << " (it needs runs of different rank counts)\n";
@@ -371,6 +376,10 @@ void add_pproc_command(CLI::App& app) {
     command->add_option("--exclude", options->exclude, "Leave out regions whose name matches this regex (repeatable)")
         ->allow_extra_args(false);
     command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5");
+    command->add_option("--speedup-metric", options->speedup_metric,
+                        "A region's time in speedup.svg: mean (default: its mean duration per call, as the Python "
+                        "scope-profiler) or total (its largest per-rank total)")
+        ->check(CLI::IsMember({"mean", "total"}));
     command->add_flag("--export-data", options->export_data, "Also write the data behind each chart next to it");
     CLI::Option* format = command->add_option("--export-data-format", options->export_format,
                                               "csv (default) or json; implies --export-data")

@@ -18,6 +18,9 @@ struct PprocOptions {
     std::string ranks;               ///< "0-3,5"; empty: every rank
     bool export_data = false;        ///< also write <chart>.csv / <chart>.json
     std::string export_format = "csv";  ///< "csv" or "json"
+    /// A region's time in speedup.svg: "mean" (per call, the Python library's) or "total" (the
+    /// slowest rank's).
+    std::string speedup_metric = "mean";
 };
 
 /// Reads the files and writes the charts; bad input throws InputError before any output file

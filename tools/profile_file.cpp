@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <unordered_set>
 
-#include "h5_writer.hpp"
 #include "read_guard.hpp"
 
 namespace scope_profiler::cli {
@@ -207,9 +206,10 @@ std::string number_text(double value) {
 }
 
 /// An attribute as text: strings as they are, numbers in decimal, arrays joined with ", ".
-/// Types that have no sensible text (compounds, references) give "".
+/// Types that have no sensible text (compounds, references) give "". With `number`, says
+/// whether it is one integer or one finite float, whose text is then a JSON number too.
 std::string attribute_text(const std::string& path, hid_t location, const char* name,
-                           const std::string& what) {
+                           const std::string& what, bool* number = nullptr) {
     Hid attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
     if (!attribute.valid()) fail_hdf5(path, "cannot open " + what);
     Hid type(H5Aget_type(attribute.get()), H5Tclose);
@@ -256,6 +256,12 @@ std::string attribute_text(const std::string& path, hid_t location, const char* 
     }
     std::string text;
     for (std::size_t i = 0; i < values.size(); ++i) text += (i > 0 ? ", " : "") + values[i];
+    if (number != nullptr) {
+        const H5T_class_t type_class = H5Tget_class(type.get());
+        // to_chars writes a finite double as JSON writes numbers; "inf" and "nan" stay text.
+        *number = values.size() == 1 && (type_class == H5T_INTEGER ||
+                                         (type_class == H5T_FLOAT && text.find_first_of("in") == std::string::npos));
+    }
     return text;
 }
 
@@ -288,7 +294,7 @@ hid_t memory_type() {
 struct ProfileFile::Impl {
     std::string path;
     Hid file;
-    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<MetadataField> metadata;
     std::vector<RankInfo> ranks;
     /// Groups named rank<something> that are not rank<N>: left out, and said so.
     std::vector<std::string> odd_rank_groups;
@@ -335,16 +341,6 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
     if (is_hdf5 < 0) fail_hdf5(path, "cannot be read as an HDF5 file");
     file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid()) fail_hdf5(path, "the HDF5 file cannot be opened: it is truncated or damaged");
-
-    if (H5Aexists(file.get(), "scope_profiler_schema") > 0) {
-        const std::string schema = attribute_text(path, file.get(), "scope_profiler_schema",
-                                                  "the attribute scope_profiler_schema");
-        if (schema != "1") {
-            fail(path, "written in the Python scope-profiler's schema " + schema +
-                           "; this program reads its schema 1 (rank<N>/regions/<name>/start_times, end_times)");
-        }
-    }
-    H5Eclear2(H5E_DEFAULT);
 
     for (const auto& name : link_names(path, file.get(), "the file's groups")) {
         if (name == "metadata") {
@@ -415,7 +411,9 @@ void ProfileFile::Impl::read_metadata(ReadGuard& guard) {
     if (listed < 0) fail_hdf5(path, "cannot list the attributes of metadata");
     for (const auto& name : names) {
         guard.progress();
-        metadata.emplace_back(name, attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name));
+        MetadataField& field = metadata.emplace_back();
+        field.key = name;
+        field.text = attribute_text(path, group.get(), name.c_str(), "metadata attribute " + name, &field.number);
     }
 }
 
@@ -426,8 +424,10 @@ std::optional<RegionInfo> ProfileFile::Impl::read_region(hid_t regions, const st
     region.group = group_path;
     const htri_t has_name = H5Aexists(group.get(), "name");
     if (has_name < 0) fail_hdf5(path, "cannot read the attributes of " + group_path);
-    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name")
-                               : scope_profiler::detail::h5::unescape_name(link);
+    // Our writer escapes a link name and gives every group it writes the original name in its
+    // "name" attribute; the Python library escapes nothing and writes no attribute, so a link
+    // without one is the name as it is ("x%41" stays "x%41").
+    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name") : link;
 
     auto length = [&](const char* name, bool required) {
         return dataset_length(path, file.get(), group.get(), group_path, name, required);
@@ -522,7 +522,7 @@ ProfileFile& ProfileFile::operator=(ProfileFile&&) noexcept = default;
 
 const std::string& ProfileFile::path() const noexcept { return impl_->path; }
 
-const std::vector<std::pair<std::string, std::string>>& ProfileFile::metadata() const noexcept {
+const std::vector<MetadataField>& ProfileFile::metadata() const noexcept {
     return impl_->metadata;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Reading a profiling file: ours (../docs/file_format.md) or the Python scope-profiler's plain
-// layout (its schema 1: rank<N>/regions/<name>/start_times and end_times only, no thread or
-// device datasets). Opening reads the structure (ranks, regions, dataset lengths, metadata);
+// layout (rank<N>/regions/<name>/start_times and end_times only, no thread or device datasets,
+// names unescaped). Opening reads the structure (ranks, regions, dataset lengths, metadata);
 // the intervals are read on demand, whole or in slices, so a large file is streamed.
 //
 // Every problem with the input (missing file, not HDF5, truncated, datasets missing or of
@@ -26,7 +26,7 @@ public:
 
 /// One region of one rank, as the file lists it.
 struct RegionInfo {
-    std::string name;   ///< the original name: the group's "name" attribute, else the unescaped link name
+    std::string name;   ///< the original name: the group's "name" attribute (ours), else the link name as it is (Python's)
     std::string group;  ///< the HDF5 path of its group, "rank0/regions/<escaped name>"
     std::uint64_t host_count = 0;    ///< length of start_times (= end_times, = thread_ids when present)
     std::uint64_t device_count = 0;  ///< length of device_start_times (0 when absent)
@@ -56,6 +56,16 @@ struct DeviceColumns {
     std::vector<std::uint8_t> host_fallback;           ///< zeros when the file has none
 };
 
+/// One attribute of the file's "metadata" group.
+struct MetadataField {
+    std::string key;
+    /// The value as text: a string as it is, a number in decimal, an array's elements joined
+    /// with ", ".
+    std::string text;
+    /// One integer, or one finite float: `text` is then also a JSON number (integers exactly).
+    bool number = false;
+};
+
 inline constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
 
 /// The latest time an interval may end, 2^62 ns (146 years). read_host() and read_device() leave
@@ -74,8 +84,8 @@ public:
     ProfileFile& operator=(ProfileFile&&) noexcept;
 
     [[nodiscard]] const std::string& path() const noexcept;
-    /// The "metadata" group's attributes as (name, value) text pairs; empty when absent.
-    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& metadata() const noexcept;
+    /// The "metadata" group's attributes, by name; empty when absent.
+    [[nodiscard]] const std::vector<MetadataField>& metadata() const noexcept;
     /// The rank<N> groups, by rank.
     [[nodiscard]] const std::vector<RankInfo>& ranks() const noexcept;
 

@@ -495,8 +495,8 @@ void print_table(std::ostream& out, const std::vector<FileReport>& files, bool p
                                                                         : " (ranks " + ranks + ")";
         // A run that did not end with finalize() says how it ended (a signal, or exit).
         std::string ending;
-        for (const auto& [key, value] : file.metadata)
-            if (key == "ended_by" && value != "finalize()") ending = " [ended by " + value + "]";
+        for (const MetadataField& field : file.metadata)
+            if (field.key == "ended_by" && field.text != "finalize()") ending = " [ended by " + field.text + "]";
         print_scope(out, "== " + file.path + scope + ending, file.regions);
         if (per_rank && file.num_ranks > 1) {
             for (const auto& rank : file.ranks) {
@@ -558,11 +558,12 @@ Json region_json(const RegionReport& r) {
 
 Json patterns(const std::vector<std::string>& list) { return list.empty() ? Json(nullptr) : Json(list); }
 
-/// The run's length from the Python library's metadata (start_time_ns, finalize_time_ns).
+/// The run's length from the metadata's start_time_ns and finalize_time_ns (ours: no writer
+/// writes them today, neither the Python library nor ours, so it is null).
 Json total_time(const FileReport& file) {
     std::int64_t start = 0, finalize = 0;
     int found = 0;
-    for (const auto& [key, value] : file.metadata) {
+    for (const auto& [key, value, number] : file.metadata) {
         std::int64_t* target = key == "start_time_ns" ? &start : key == "finalize_time_ns" ? &finalize : nullptr;
         if (target == nullptr) continue;
         const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), *target);
@@ -714,18 +715,18 @@ void write_json(std::ostream& out, const std::vector<FileReport>& files, const R
         }
         w.end_object();
         // A later attribute of the same name replaces an earlier one, in the earlier one's place.
-        std::vector<std::pair<std::string_view, const std::string*>> metadata;
+        std::vector<const MetadataField*> metadata;
         std::unordered_map<std::string_view, std::size_t> position;
-        for (const auto& [key, value] : file.metadata) {
-            const auto [it, inserted] = position.try_emplace(key, metadata.size());
-            if (inserted) metadata.emplace_back(key, &value);
-            else metadata[it->second].second = &value;
+        for (const MetadataField& field : file.metadata) {
+            const auto [it, inserted] = position.try_emplace(field.key, metadata.size());
+            if (inserted) metadata.push_back(&field);
+            else metadata[it->second] = &field;
         }
         w.key("metadata");
         w.begin_object();
-        for (const auto& [key, value] : metadata) {
-            w.key(std::string(key));
-            w.value(*value);
+        for (const MetadataField* field : metadata) {  // numbers as JSON numbers, as the file holds them
+            w.key(field->key);
+            w.value(field->number ? Json::parse(field->text) : Json(field->text));
         }
         w.end_object();
         w.end_object();

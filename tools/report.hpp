@@ -58,7 +58,7 @@ struct RankReport {
 struct FileReport {
     std::string path, label;
     int num_ranks = 0;  ///< rank groups in the file
-    std::vector<std::pair<std::string, std::string>> metadata;
+    std::vector<MetadataField> metadata;
     std::vector<RegionReport> regions;  ///< over the chosen ranks
     std::vector<RankReport> ranks;      ///< the chosen ranks present in the file
 };
@@ -81,11 +81,12 @@ void print_table(std::ostream& out, const std::vector<FileReport>& files, bool p
 /// region_statistics.json of the Python scope-profiler, extended. Its layout: "units",
 /// "filters" {include, exclude, ranks}, "common_regions", and "files": [{label, file_path,
 /// num_ranks, total_time_seconds, region_statistics: {name: {...stats, "per_rank": {"0":
-/// {...stats}}}}, metadata}]. Stats use the Python keys, in seconds: count,
-/// average_duration_seconds, min_, max_, first_, last_, std_, total_duration_seconds; ours
-/// beside them: p50_, p95_, p99_duration_seconds, every *_duration_seconds again exactly in ns
-/// as *_duration_ns, inclusive_seconds/_ns, self_seconds/_ns, and the same set for device
-/// intervals prefixed device_ (device_count, device_average_duration_seconds, ...) plus
+/// {...stats}}}}, metadata}]; total_time_seconds and metadata (numbers as JSON numbers) are
+/// ours. Stats use the Python keys, in seconds: count, average_duration_seconds, min_, max_,
+/// std_, total_duration_seconds; ours beside them: first_, last_, p50_, p95_,
+/// p99_duration_seconds, every *_duration_seconds again exactly in ns as *_duration_ns,
+/// inclusive_seconds/_ns, self_seconds/_ns, and the same set for device intervals prefixed
+/// device_ (device_count, device_average_duration_seconds, ...) plus
 /// device_host_fallback_count. Statistics of no calls are null, as in Python.
 void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options);
 /// One row per file, rank (or "all") and region and kind (host, device); durations in ns.

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Reads a scope-profiler HDF5 file with h5py the way the Python scope-profiler's reader does.
 
-That reader (scope_profiler/h5reader.py) checks the root's ``scope_profiler_schema`` attribute
-(absent means schema 1), reads the ``metadata`` group's attributes, takes every other top-level
-group as ``rank<N>``, and for each region group under ``rank<N>/regions`` reads
-``start_times[()]`` and ``end_times[()]``. This script does exactly that and prints one line per
-region: rank, region (the group name), number of calls.
+That reader (scope_profiler/h5reader.py, ProfilingH5Reader, on the library's main branch of
+2026-07-23) reads the ``metadata`` group's attributes, takes every other top-level group as
+``rank<N>`` (``int(name.replace("rank", ""))``), and for each region group under
+``rank<N>/regions`` reads ``start_times[()]`` and ``end_times[()]``; it reads no root attribute.
+This script does exactly that and prints one line per region: rank, region (the group name),
+number of calls.
 
     read_like_scope_profiler.py FILE.h5 [--expected EXPECTED.json]
 
@@ -24,7 +25,7 @@ import numpy as np
 
 METADATA_FIELDS = (
     "timestamp", "hostname", "platform", "user", "working_directory", "scope_profiler_version",
-    "compiler", "omp_num_threads", "mpi_size", "total_cores", "clock",
+    "compiler", "omp_num_threads", "mpi_size", "total_cores", "hardware_cores", "clock",
 )
 
 
@@ -32,9 +33,6 @@ def read(path):
     """rank -> {region group name: (start_times, end_times, name attribute)}, and metadata."""
     ranks = {}
     with h5py.File(path, "r") as f:
-        schema = f.attrs.get("scope_profiler_schema", 1)  # as h5schema.read_schema_version
-        if int(schema) != 1:
-            raise ValueError(f"schema {schema!r}: the Python reader supports schema 1")
         metadata = dict(f["metadata"].attrs.items()) if "metadata" in f else {}
         rank_group_names = sorted(
             (name for name in f if name != "metadata"),
@@ -61,11 +59,14 @@ def check(ranks, metadata, expected):
     for field in METADATA_FIELDS:
         if field not in metadata:
             problems.append(f"metadata has no {field}")
-    for field in ("omp_num_threads", "mpi_size", "total_cores"):
+    for field in ("omp_num_threads", "mpi_size", "total_cores", "hardware_cores"):
         if field in metadata and not isinstance(metadata[field], (int, np.integer)):
             problems.append(f"metadata {field} is {metadata[field]!r}, not an integer")
     if metadata.get("mpi_size") != 2:
         problems.append(f"metadata mpi_size is {metadata.get('mpi_size')!r}, expected 2")
+    # The Python library's meaning (its metadata.py): mpi_size x omp_num_threads.
+    if metadata.get("total_cores") != metadata.get("mpi_size", 0) * metadata.get("omp_num_threads", 0):
+        problems.append(f"metadata total_cores is {metadata.get('total_cores')!r}, not mpi_size x omp_num_threads")
     if not isinstance(metadata.get("timestamp"), str):
         problems.append(f"metadata timestamp is {metadata.get('timestamp')!r}, not a str")
 

@@ -83,7 +83,14 @@ TEST_F(Cli, ReportReadsThePythonLayout) {
     EXPECT_EQ(solve["count"], 1);
     EXPECT_EQ(solve["total_duration_ns"], 50);
     EXPECT_EQ(j["filters"]["ranks"], nlohmann::json::array({1}));
-    EXPECT_EQ(j["files"][0]["metadata"]["user"], "alice");
+    // The metadata's values as the file holds them: integers, floats, text.
+    const auto& metadata = j["files"][0]["metadata"];
+    EXPECT_EQ(metadata["user"], "alice");
+    EXPECT_TRUE(metadata["omp_num_threads"].is_number_integer()) << metadata["omp_num_threads"];
+    EXPECT_EQ(metadata["omp_num_threads"], 8);
+    EXPECT_TRUE(metadata["load"].is_number_float()) << metadata["load"];
+    EXPECT_EQ(metadata["load"], 0.5);
+    EXPECT_EQ(metadata["modules"], "gcc/12, hdf5/1.10");  // an array: its elements joined, as text
 }
 
 TEST_F(Cli, ReportOfSeveralFilesListsCommonRegions) {
@@ -158,6 +165,7 @@ TEST_F(Cli, ChromeTraceHasAProcessPerRankATrackPerThreadAndStream) {
     ASSERT_EQ(run.code, 0) << run.err;
     const auto trace = nlohmann::json::parse(tools_test::read_text(file("trace.json")));
     EXPECT_EQ(trace["otherData"]["hostname"], "testhost");
+    EXPECT_TRUE(trace["otherData"]["mpi_size"].is_number_integer()) << trace["otherData"]["mpi_size"];
     std::map<long long, std::string> track_names;
     std::vector<nlohmann::json> complete;
     std::string process;

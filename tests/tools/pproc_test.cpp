@@ -124,8 +124,9 @@ protected:
     [[nodiscard]] std::string out(const std::string& name) const { return (dir_ / "out" / name).string(); }
 
     void run(std::vector<std::string> files, bool export_data = false, std::string format = "csv",
-             std::vector<std::string> include = {}) {
+             std::vector<std::string> include = {}, std::string speedup_metric = "mean") {
         scope_profiler::cli::PprocOptions options;
+        options.speedup_metric = std::move(speedup_metric);
         options.files = std::move(files);
         options.output_dir = (dir_ / "out").string();
         options.export_data = export_data;
@@ -210,22 +211,65 @@ TEST_F(Pproc, IncludeChoosesRegions) {
     EXPECT_EQ(check_xml(read_text(out("gantt.svg"))).at("rect.iv"), 1u);
 }
 
-TEST_F(Pproc, SeveralFilesOfDifferentRankCountsGiveASpeedupChart) {
-    // 1 rank: work 1000 ns; 2 ranks: 500 ns each; 4 ranks: 300 ns each.
-    tools_test::write_ours(file("r1.h5"), {{0, {host_region("work", {0}, {1000})}}});
-    tools_test::write_ours(file("r2.h5"), {{0, {host_region("work", {0}, {500})}}, {1, {host_region("work", {0}, {500})}}});
-    std::vector<std::pair<int, std::vector<tools_test::h5::RegionColumns>>> four;
-    for (int r = 0; r < 4; ++r) four.push_back({r, {host_region("work", {0}, {r == 3 ? 300 : 250})}});
-    tools_test::write_ours(file("r4.h5"), four);
+/// A strong-scaling study: 1 rank: work, 2 calls of 500 ns; 2 ranks: 1 call of 500 ns each;
+/// 4 ranks: one call each, 250, 250, 250 and 300 ns.
+class PprocScaling : public Pproc {
+protected:
+    void SetUp() override {
+        Pproc::SetUp();
+        tools_test::write_ours(file("r1.h5"), {{0, {host_region("work", {0, 500}, {500, 1000})}}});
+        tools_test::write_ours(file("r2.h5"), {{0, {host_region("work", {0}, {500})}}, {1, {host_region("work", {0}, {500})}}});
+        std::vector<std::pair<int, std::vector<tools_test::h5::RegionColumns>>> four;
+        for (int r = 0; r < 4; ++r) four.push_back({r, {host_region("work", {0}, {r == 3 ? 300 : 250})}});
+        tools_test::write_ours(file("r4.h5"), four);
+    }
+};
+
+TEST_F(PprocScaling, SpeedupOfTheMeanPerCallByDefaultAsThePythonLibrary) {
+    // The mean per call: 500 ns at 1 rank, 500 at 2, (250 * 3 + 300) / 4 = 262.5 at 4.
     run({file("r4.h5"), file("r1.h5"), file("r2.h5")}, true);
     check_xml(read_text(out("speedup.svg")));
     check_with_python(out("speedup.svg"));
     const std::string speedup = read_text(out("speedup.csv"));
+    EXPECT_NE(speedup.find("work,1,r1.h5,500,1,1\n"), std::string::npos) << speedup;
+    EXPECT_NE(speedup.find("work,2,r2.h5,500,1,2\n"), std::string::npos) << speedup;
+    EXPECT_NE(speedup.find("work,4,r4.h5,262.5,1.904762,4\n"), std::string::npos) << speedup;
+    EXPECT_NE(read_text(out("speedup.svg")).find("mean duration per call"), std::string::npos);
+    // Durations side by side: a bar per file and region.
+    EXPECT_EQ(check_xml(read_text(out("durations_total.svg"))).at("rect.bar"), 3u);
+}
+
+TEST_F(PprocScaling, SpeedupOfTheSlowestRanksTotalWithTotal) {
+    // The largest per-rank total: 1000 ns at 1 rank, 500 at 2, 300 at 4.
+    run({file("r4.h5"), file("r1.h5"), file("r2.h5")}, true, "csv", {}, "total");
+    const std::string speedup = read_text(out("speedup.csv"));
     EXPECT_NE(speedup.find("work,1,r1.h5,1000,1,1\n"), std::string::npos) << speedup;
     EXPECT_NE(speedup.find("work,2,r2.h5,500,2,2\n"), std::string::npos) << speedup;
     EXPECT_NE(speedup.find("work,4,r4.h5,300,3.333333,4\n"), std::string::npos) << speedup;
-    // Durations side by side: a bar per file and region.
-    EXPECT_EQ(check_xml(read_text(out("durations_total.svg"))).at("rect.bar"), 3u);
+    EXPECT_NE(read_text(out("speedup.svg")).find("largest per-rank total"), std::string::npos);
+}
+
+TEST_F(PprocScaling, RunsOfOneRankCountAreAveraged) {
+    // A second run at 2 ranks, one call of 300 ns each: the mean of the two runs' means is 400.
+    tools_test::write_ours(file("r2b.h5"), {{0, {host_region("work", {0}, {300})}}, {1, {host_region("work", {0}, {300})}}});
+    run({file("r1.h5"), file("r2.h5"), file("r2b.h5"), file("r4.h5")}, true);
+    const std::string speedup = read_text(out("speedup.csv"));
+    EXPECT_NE(speedup.find("work,2,r2.h5 + r2b.h5,400,1.25,2\n"), std::string::npos) << speedup;
+    run({file("r1.h5"), file("r2.h5"), file("r2b.h5"), file("r4.h5")}, true, "csv", {}, "total");
+    EXPECT_NE(read_text(out("speedup.csv")).find("work,2,r2.h5 + r2b.h5,400,2.5,2\n"), std::string::npos);
+}
+
+TEST_F(PprocScaling, AnUnknownSpeedupMetricIsBadInput) {
+    scope_profiler::cli::PprocOptions options;
+    options.files = {file("r1.h5"), file("r2.h5")};
+    options.output_dir = out("");
+    options.speedup_metric = "median";
+    EXPECT_THROW(scope_profiler::cli::run_pproc(options), scope_profiler::cli::InputError);
+    EXPECT_FALSE(tools_test::fs::exists(out("")));  // refused before anything is read or written
+    const auto cli = run_cli({"pproc", file("r1.h5"), file("r2.h5"), "-o", out(""), "--speedup-metric", "median"}, dir_);
+    EXPECT_EQ(cli.code, 2);
+    EXPECT_NE(cli.err.find("--speedup-metric"), std::string::npos) << cli.err;
+    EXPECT_EQ(std::count(cli.err.begin(), cli.err.end(), '\n'), 1) << cli.err;
 }
 
 TEST_F(Pproc, LargeFileMergesSubPixelIntervalsAndStaysSmall) {

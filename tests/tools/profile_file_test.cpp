@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "profile_file.hpp"
 #include "tools_test_support.hpp"
 
@@ -25,8 +27,8 @@ protected:
 };
 
 std::string metadata_value(const cli::ProfileFile& file, const std::string& key) {
-    for (const auto& [k, v] : file.metadata()) {
-        if (k == key) return v;
+    for (const auto& field : file.metadata()) {
+        if (field.key == key) return field.text;
     }
     return "<absent>";
 }
@@ -114,6 +116,29 @@ TEST_F(ProfileFileTest, ReadsThePythonPlainLayout) {
     EXPECT_EQ(metadata_value(f, "omp_num_threads"), "8");
     EXPECT_EQ(metadata_value(f, "load"), "0.5");
     EXPECT_EQ(metadata_value(f, "modules"), "gcc/12, hdf5/1.10");
+}
+
+TEST_F(ProfileFileTest, PythonNamesAreReadAsTheyAreWithoutUnescaping) {
+    // The Python library escapes nothing: its region "x%41" is the group x%41, and "xA" beside
+    // it is another region. Only a group with our "name" attribute has an escaped link name.
+    tools_test::write_python(file("py.h5"), {{0, {PythonRegion{"x%41", {0}, {10}}, PythonRegion{"xA", {0}, {20}},
+                                                  PythonRegion{"100%", {0}, {30}}}}});
+    const cli::ProfileFile f(file("py.h5"));
+    std::map<std::string, std::uint64_t> totals;
+    for (const auto& r : f.ranks().at(0).regions) {
+        const auto host = f.read_host(r);
+        totals[r.name] = static_cast<std::uint64_t>(host.end_times.at(0) - host.start_times.at(0));
+    }
+    EXPECT_EQ(totals, (std::map<std::string, std::uint64_t>{{"x%41", 10}, {"xA", 20}, {"100%", 30}}));
+}
+
+TEST_F(ProfileFileTest, OurEscapedNamesReadBackAsWritten) {
+    // Our writer escapes '%' (x%41 -> x%2541) and keeps the name in the group's attribute.
+    tools_test::write_ours(file("ours.h5"), {{0, {host_region("x%41", {0}, {10}), host_region("xA", {0}, {20})}}});
+    const cli::ProfileFile f(file("ours.h5"));
+    std::map<std::string, std::string> groups;
+    for (const auto& r : f.ranks().at(0).regions) groups[r.name] = r.group;
+    EXPECT_EQ(groups, (std::map<std::string, std::string>{{"x%41", "rank0/regions/x%2541"}, {"xA", "rank0/regions/xA"}}));
 }
 
 TEST_F(ProfileFileTest, AMissingFileIsNamed) {

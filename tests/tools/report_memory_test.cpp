@@ -111,7 +111,7 @@ TEST(ReportMemory, JsonOfManyRegionsIsWrittenWithoutHoldingTheDocument) {
     cli::FileReport& file = files[0];
     file.path = file.label = "many.h5";
     file.num_ranks = 2;
-    file.metadata = {{"hostname", "h"}, {"mpi_size", "2"}};
+    file.metadata = {{"hostname", "h"}, {"mpi_size", "2", true}};
     file.ranks.resize(2);
     for (int r = 0; r < 2; ++r) file.ranks[r].rank = r;
     for (int i = 0; i < kRegions; ++i) {

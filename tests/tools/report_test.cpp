@@ -177,6 +177,8 @@ TEST_F(ReportFile, JsonKeepsThePythonKeysAndAddsOurs) {
     EXPECT_EQ(f["num_ranks"], 2);
     EXPECT_TRUE(f["total_time_seconds"].is_null());
     EXPECT_EQ(f["metadata"]["hostname"], "testhost");
+    EXPECT_TRUE(f["metadata"]["mpi_size"].is_number_integer()) << f["metadata"]["mpi_size"];  // not "2"
+    EXPECT_EQ(f["metadata"]["mpi_size"], 2);
     const auto& inner = f["region_statistics"]["inner"];
     EXPECT_EQ(inner["count"], 3);
     EXPECT_DOUBLE_EQ(inner["average_duration_seconds"].get<double>(), 30e-9);

@@ -55,7 +55,6 @@ TEST_F(Output, FinalizeWritesEveryRegionAsTheQueriesSeeIt) {
     EXPECT_FALSE(h5_read::read_string_attribute(metadata, "hostname").empty());
     EXPECT_EQ(h5_read::read_string_attribute(metadata, "scope_profiler_version"), sp::version_string);
     EXPECT_EQ(h5_read::read_number_attribute(metadata, "mpi_size"), 1);
-    EXPECT_LE(H5Aexists(f, "scope_profiler_schema"), 0);  // the Python readers' schema 1
     for (const auto& entry : fs::directory_iterator(dir_)) {
         EXPECT_EQ(entry.path().filename(), "run.h5") << "left behind: " << entry.path();
     }
