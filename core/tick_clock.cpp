@@ -65,14 +65,10 @@ inline std::int64_t nearest(double x) noexcept {
 }
 
 /// ns[i] = at + (ticks[i] - from) x slope, rounded as scaled() does; false (ns then undefined)
-/// where a tick lies before `from` or more than `limit` ticks after it. Built for AVX2 as well
-/// where the compiler can (x86-64 with GCC or Clang: the loader picks the version the CPU runs),
-/// four values per instruction instead of two.
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-bool along_line(const std::int64_t* __restrict ticks, std::int64_t* __restrict ns, std::size_t n,
-                std::uint64_t from, std::uint64_t limit, std::int64_t at, double slope) noexcept {
+/// where a tick lies before `from` or more than `limit` ticks after it.
+[[gnu::always_inline]] inline bool line_loop(const std::int64_t* __restrict ticks, std::int64_t* __restrict ns,
+                                             std::size_t n, std::uint64_t from, std::uint64_t limit,
+                                             std::int64_t at, double slope) noexcept {
     std::uint64_t outside = 0;  // its top bit: some tick is before `from`, or past `limit`
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t dt = static_cast<std::uint64_t>(ticks[i]) - from;
@@ -80,6 +76,25 @@ bool along_line(const std::int64_t* __restrict ticks, std::int64_t* __restrict n
         ns[i] = at + nearest(exact_double(dt) * slope);
     }
     return (outside >> 63) == 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same loop for AVX2, four values per instruction instead of SSE2's two; chosen at run
+// time (not by an ifunc, which runs before the sanitizers' runtimes are ready).
+[[gnu::target("avx2")]] bool line_loop_avx2(const std::int64_t* ticks, std::int64_t* ns, std::size_t n,
+                                            std::uint64_t from, std::uint64_t limit, std::int64_t at,
+                                            double slope) noexcept {
+    return line_loop(ticks, ns, n, from, limit, at, slope);
+}
+#endif
+
+bool along_line(const std::int64_t* ticks, std::int64_t* ns, std::size_t n, std::uint64_t from,
+                std::uint64_t limit, std::int64_t at, double slope) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return line_loop_avx2(ticks, ns, n, from, limit, at, slope);
+#endif
+    return line_loop(ticks, ns, n, from, limit, at, slope);
 }
 
 /// The largest distance in ticks from a point that exact_double() and nearest() convert for a
