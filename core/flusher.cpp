@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "block_pool.hpp"
+#include "diagnostics.hpp"
 #include "library_threads.hpp"
 #include "pending.hpp"
 #include "stats.hpp"
@@ -288,16 +289,15 @@ bool Flusher::Impl::append(const std::string& region_name) {
         open_file().append(columns);
     } catch (const std::exception& e) {
         if (!g_failing.load(std::memory_order_relaxed)) {
-            std::cerr << "scope_profiler: error: flushing region '" << h5::name_for_message(region_name)
-                      << "' failed: " << e.what()
-                      << "; its intervals stay in memory and the flush is retried (at finalize() "
-                         "at the latest)\n";
+            log(LogLevel::error, "flushing region '" + h5::name_for_message(region_name) + "' failed: " + e.what() +
+                                     "; its intervals stay in memory and the flush is retried (at finalize() at "
+                                     "the latest)");
         }
         g_failing.store(true, std::memory_order_relaxed);  // no bound: the calls stay in memory
         return false;
     }
     if (g_failing.load(std::memory_order_relaxed)) {
-        std::cerr << "scope_profiler: flushing to " << path << " works again\n";
+        log(LogLevel::info, "flushing to " + path + " works again");
         g_failing.store(false, std::memory_order_relaxed);
     }
     return true;

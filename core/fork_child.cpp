@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "diagnostics.hpp"
 #include "h5_writer.hpp"
 
 namespace scope_profiler::detail {
@@ -39,11 +40,10 @@ bool in_fork_child() noexcept { return g_child.load(std::memory_order_acquire); 
 
 void warn_in_fork_child(const char* what) noexcept {
     if (g_warned.exchange(true)) return;
-    std::fprintf(stderr,
-                 "scope_profiler: warning: %s in a fork() child (pid %ld, parent %ld) does "
-                 "nothing: profiling is off in fork children, whose calls are not recorded; the "
-                 "parent's session and file are the parent's\n",
-                 what, static_cast<long>(::getpid()), g_parent.load(std::memory_order_relaxed));
+    logf(LogLevel::warning,
+         "%s in a fork() child (pid %ld, parent %ld) does nothing: profiling is off in fork children, whose "
+         "calls are not recorded; the parent's session and file are the parent's",
+         what, static_cast<long>(::getpid()), g_parent.load(std::memory_order_relaxed));
 }
 
 }  // namespace scope_profiler::detail

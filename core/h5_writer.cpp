@@ -29,6 +29,7 @@
 #include <thread>
 #include <utility>
 
+#include "diagnostics.hpp"
 #include "name_swap.hpp"
 #include "scope_profiler/version.hpp"
 
@@ -926,10 +927,9 @@ void RankFile::Impl::drop_twin(const std::string& why) noexcept {
     // A rank file that is gone (its directory removed) is said so where it is missed, once,
     // at finalize(): no word here about how it would have been written.
     if (!std::filesystem::exists(path, ignored)) return;
-    std::fprintf(stderr,
-                 "scope_profiler: warning: %s: %s; the rank file is written in place from now on "
-                 "(a process killed while it is being written can leave a region unreadable)\n",
-                 path.c_str(), why.c_str());
+    log(LogLevel::warning, path + ": " + why +
+                               "; the rank file is written in place from now on (a process killed while it is "
+                               "being written can leave a region unreadable)");
 }
 
 RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_ns)

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "device_backend.hpp"
+#include "diagnostics.hpp"
 
 namespace scope_profiler::detail {
 namespace {
@@ -15,8 +16,7 @@ public:
 
     DeviceStart begin(CUstream_st*, std::uint64_t&) noexcept override {
         std::call_once(warned_, [this] {
-            std::cerr << "scope_profiler: warning: " << reason_
-                      << "; device scopes are timed on the host and marked as host fallback\n";
+            log(LogLevel::warning, reason_ + "; device scopes are timed on the host and marked as host fallback");
         });
         return DeviceStart::host_fallback;
     }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "device_backend.hpp"
+#include "diagnostics.hpp"
 #include "flusher.hpp"
 #include "h5_writer.hpp"
 #include "tick_clock.hpp"
@@ -50,7 +51,7 @@ h5::Metadata session_metadata(const Job& job, const SessionEnd& end) {
 }
 
 void report(const std::exception& e, const std::string& consequence) {
-    std::cerr << "scope_profiler: error: " << e.what() << "; " << consequence << "\n";
+    log(LogLevel::error, std::string(e.what()) + "; " + consequence);
 }
 
 // Appends what is in memory to this rank's file and closes it. False (reported) on failure.
@@ -118,20 +119,20 @@ bool write_session_file(const Config& config, const Job& job,
         const bool complete = complete_rank_file(flusher, regions);
         flusher.release_rank_file();
         if (complete) {
-            std::cerr << "scope_profiler: " << end.ended_by << ": rank " << job.rank
-                      << "'s intervals are in " << own_file << "; the ranks' files are not "
-                      << "merged after a signal (other ranks may not have it); "
-                      << "`scope-profiler report` reads them\n";
+            log(LogLevel::info, end.ended_by + ": rank " + std::to_string(job.rank) + "'s intervals are in " +
+                                    own_file +
+                                    "; the ranks' files are not merged after a signal (other ranks may not "
+                                    "have it); `scope-profiler report` reads them");
         }
         return false;
     }
     if (!job_can_communicate(job)) {
         complete_rank_file(flusher, regions);
         flusher.release_rank_file();
-        std::cerr << "scope_profiler: error: MPI was finalized before ProfileManager::finalize(), "
-                     "so the ranks cannot merge their files: rank "
-                  << job.rank << "'s intervals are in " << own_file
-                  << " (call finalize() before MPI_Finalize())\n";
+        log(LogLevel::error, "MPI was finalized before ProfileManager::finalize(), so the ranks cannot merge "
+                             "their files: rank " +
+                                 std::to_string(job.rank) + "'s intervals are in " + own_file +
+                                 " (call finalize() before MPI_Finalize())");
         return false;
     }
     const bool ready = complete_rank_file(flusher, regions);
@@ -140,9 +141,10 @@ bool write_session_file(const Config& config, const Job& job,
     bool written = false;
     if (job.rank == 0 && !ready_ranks.empty()) {
         if (static_cast<int>(ready_ranks.size()) < job.size) {
-            std::cerr << "scope_profiler: error: " << job.size - static_cast<int>(ready_ranks.size())
-                      << " of " << job.size << " ranks could not complete their files (reported "
-                      << "by those ranks); " << config.file_path << " holds the other ranks\n";
+            log(LogLevel::error, std::to_string(job.size - static_cast<int>(ready_ranks.size())) + " of " +
+                                     std::to_string(job.size) +
+                                     " ranks could not complete their files (reported by those ranks); " +
+                                     config.file_path + " holds the other ranks");
         }
         std::vector<std::pair<int, std::string>> files;
         for (const int rank : ready_ranks) files.emplace_back(rank, rank_file_path(config.file_path, rank));

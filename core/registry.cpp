@@ -21,6 +21,7 @@
 #include "signals.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
+#include "diagnostics.hpp"
 #include "tick_clock.hpp"
 
 namespace scope_profiler::detail {
@@ -61,7 +62,7 @@ bool start_clock(const Config& config, Mode mode) {
     }
     std::string why_not;
     if (clock.start(why_not)) return true;
-    std::cerr << "scope_profiler: warning: clock=tsc: " << why_not << "; scopes read steady_clock\n";
+    log(LogLevel::warning, "clock=tsc: " + why_not + "; scopes read steady_clock");
     return false;
 }
 
@@ -203,8 +204,7 @@ void finalize_at_exit() {
     if (in_fork_child()) return;  // the parent's session: not this process's to write
     Registry& registry = Registry::instance();
     if (!registry.active()) return;
-    std::cerr << "scope_profiler: warning: finalize() was not called; writing "
-              << registry.config().file_path << " at exit\n";
+    log(LogLevel::warning, "finalize() was not called; writing " + registry.config().file_path + " at exit");
     registry.finalize(false, kEndedByExit);
 }
 
@@ -239,8 +239,8 @@ void Registry::setup(const Config& config) {
         try {
             watch_termination_signals(finish_on_signal);
         } catch (const std::exception& e) {
-            std::cerr << "scope_profiler: warning: " << e.what()
-                      << "; SIGTERM, SIGINT and SIGHUP will end the run without its file\n";
+            log(LogLevel::warning,
+                std::string(e.what()) + "; SIGTERM, SIGINT and SIGHUP will end the run without its file");
         }
     } else {
         stop_watching_termination_signals();
@@ -314,14 +314,13 @@ void Registry::report_open_scopes() const {
         const std::uint32_t depth = cache->depth.load(std::memory_order_relaxed);
         for (std::uint32_t level = 0; level < std::min(depth, kMaxTrackedDepth); ++level) {
             const Region* region = cache->open[level].load(std::memory_order_relaxed);
-            std::cerr << "scope_profiler: warning: region '" << h5::name_for_message(region->name())
-                      << "' is still open at finalize() on thread " << cache->thread_index
-                      << "; that call is not counted\n";
+            log(LogLevel::warning, "region '" + h5::name_for_message(region->name()) +
+                                       "' is still open at finalize() on thread " +
+                                       std::to_string(cache->thread_index) + "; that call is not counted");
         }
         if (depth > kMaxTrackedDepth) {
-            std::cerr << "scope_profiler: warning: " << depth - kMaxTrackedDepth
-                      << " more scopes are still open on thread " << cache->thread_index
-                      << "; those calls are not counted\n";
+            log(LogLevel::warning, std::to_string(depth - kMaxTrackedDepth) + " more scopes are still open on thread " +
+                                       std::to_string(cache->thread_index) + "; those calls are not counted");
         }
     }
 }
@@ -346,19 +345,19 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
     std::lock_guard lock(mutex_);
     if (quiet_when_done && (!set_up_ || finalized_)) return false;
     if (!set_up_) {
-        std::cerr << "scope_profiler: finalize() called before setup(): nothing was profiled "
-                     "(call ProfileManager::setup() first)\n";
+        log(LogLevel::warning,
+            "finalize() called before setup(): nothing was profiled (call ProfileManager::setup() first)");
         return false;
     }
     if (finalized_) {
-        std::cerr << "scope_profiler: finalize() called again: this session was finalized "
-                     "already (call ProfileManager::setup() to start a new one)\n";
+        log(LogLevel::warning, "finalize() called again: this session was finalized already "
+                               "(call ProfileManager::setup() to start a new one)");
         return false;
     }
     if (!collective) {
-        std::cerr << "scope_profiler: " << ended_by << ": writing "
-                  << (job_.mpi ? rank_file_path(config_.file_path, job_.rank) : config_.file_path)
-                  << " before the signal takes its course\n";
+        log(LogLevel::info, std::string(ended_by) + ": writing " +
+                                (job_.mpi ? rank_file_path(config_.file_path, job_.rank) : config_.file_path) +
+                                " before the signal takes its course");
     }
     // From here on, scopes record nothing: those still open are dropped at their exit.
     next_state(Mode::off);
@@ -366,31 +365,31 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
     report_open_scopes();
     resolve_device_intervals(true);  // every device scope that exited has finished by now
     if (const std::uint64_t failed = device_intervals_failed(); failed > 0) {
-        std::cerr << "scope_profiler: warning: " << failed
-                  << " device intervals were lost to failing CUDA calls (reported above)\n";
+        log(LogLevel::warning,
+            std::to_string(failed) + " device intervals were lost to failing CUDA calls (reported above)");
     }
 
     if (const BackpressureWaits waits = backpressure_waits(); waits.count > 0) {
-        std::cerr << "scope_profiler: warning: the disk could not keep up: recording threads "
-                     "waited for the flusher "
-                  << waits.count << " times, " << waits.total_ns / 1'000'000
-                  << " ms in all (on_backpressure = wait: nothing was lost; the waits fall "
-                     "inside the enclosing regions)\n";
+        log(LogLevel::warning, "the disk could not keep up: recording threads waited for the flusher " +
+                                   std::to_string(waits.count) + " times, " +
+                                   std::to_string(waits.total_ns / 1'000'000) +
+                                   " ms in all (on_backpressure = wait: nothing was lost; the waits fall "
+                                   "inside the enclosing regions)");
     }
     std::vector<RegionSummary> summaries;
     summaries.reserve(listed_.size());
     for (const Region* region : listed_) {
         const std::uint64_t dropped = region->dropped_.load(std::memory_order_relaxed);
         if (dropped > 0) {
-            std::cerr << "scope_profiler: warning: " << dropped << " calls of region '"
-                      << h5::name_for_message(region->name()) << "' were lost: memory ran out while recording\n";
+            log(LogLevel::warning, std::to_string(dropped) + " calls of region '" + h5::name_for_message(region->name()) +
+                                       "' were lost: memory ran out while recording");
         }
         const std::uint64_t not_kept =
             region->backpressure_dropped_.load(std::memory_order_relaxed);
         if (not_kept > 0) {
-            std::cerr << "scope_profiler: warning: " << not_kept << " calls of region '"
-                      << h5::name_for_message(region->name())
-                      << "' were dropped: the disk could not keep up (on_backpressure = drop)\n";
+            log(LogLevel::warning, std::to_string(not_kept) + " calls of region '" +
+                                       h5::name_for_message(region->name()) +
+                                       "' were dropped: the disk could not keep up (on_backpressure = drop)");
         }
         summaries.push_back(summarize(*region, config_.time_trace));
     }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "device_backend.hpp"
+#include "diagnostics.hpp"
 #include "scope_profiler/detail/runtime.hpp"
 
 namespace scope_profiler::detail {
@@ -44,8 +45,8 @@ bool cuda_ok(cudaError_t error, const char* call, const char* file, int line,
     (void)cudaGetLastError();
     const std::uint32_t session = g_warning_session.load(std::memory_order_relaxed);
     if (reported_in.exchange(session, std::memory_order_relaxed) != session) {
-        std::fprintf(stderr, "scope_profiler: warning: %s failed at %s:%d: %s (%s)\n", call, file, line,
-                     cudaGetErrorString(error), cudaGetErrorName(error));
+        logf(LogLevel::warning, "%s failed at %s:%d: %s (%s)", call, file, line, cudaGetErrorString(error),
+             cudaGetErrorName(error));
     }
     return false;
 }

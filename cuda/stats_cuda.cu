@@ -12,6 +12,7 @@
 #include <iterator>
 #include <new>
 
+#include "diagnostics.hpp"
 #include "stats_functors.hpp"
 
 namespace scope_profiler::detail {
@@ -32,9 +33,8 @@ bool reduces_correctly() noexcept {
         const bool right = m.count == 8 && m.sum == 310 && m.min == 10 && m.max == 90 &&
                            m.squares == 5300.0 && lowest == 10 && highest == 90;
         if (!right) {
-            std::fprintf(stderr, "scope_profiler: note: the CUDA device did not reduce a check vector "
-                                 "correctly (a simulated or broken runtime?); statistics are reduced "
-                                 "on the host\n");
+            log(LogLevel::info, "the CUDA device did not reduce a check vector correctly (a simulated or "
+                                "broken runtime?); statistics are reduced on the host");
         }
         return right;
     } catch (const std::exception&) {
@@ -70,8 +70,7 @@ std::optional<Stats> gpu_stats(std::span<const std::int64_t> values) noexcept {
     } catch (const std::exception& e) {  // thrust::system_error, std::bad_alloc (device memory)
         static std::atomic<bool> said{false};
         if (!said.exchange(true)) {
-            std::fprintf(stderr, "scope_profiler: warning: statistics on the GPU failed (%s); "
-                                 "reducing on the host instead\n", e.what());
+            logf(LogLevel::warning, "statistics on the GPU failed (%s); reducing on the host instead", e.what());
         }
         (void)cudaGetLastError();
         return std::nullopt;
