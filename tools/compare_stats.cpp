@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "numpy_percentile.hpp"
+
 namespace scope_profiler::cli {
 
 std::string_view metric_name(Metric metric) {
@@ -78,11 +80,10 @@ double Random::beta(double a, double b) {
 }
 
 double sorted_percentile(const std::vector<std::int64_t>& sorted, double q) {
-    const double h = (static_cast<double>(sorted.size()) - 1) * q / 100;
-    const auto below = static_cast<std::size_t>(std::floor(h));
+    const PercentilePosition at = percentile_position(sorted.size(), q);
+    const auto below = std::min<std::size_t>(at.below, sorted.size() - 1);
     const auto above = std::min(below + 1, sorted.size() - 1);
-    const double lo = static_cast<double>(sorted[below]), hi = static_cast<double>(sorted[above]);
-    return lo + (h - static_cast<double>(below)) * (hi - lo);
+    return percentile_between(sorted[below], sorted[above], at.gamma);
 }
 
 namespace {
@@ -102,18 +103,15 @@ std::int64_t inverse_cdf(const std::vector<std::int64_t>& sorted, double u) {
 double percentile_draw(const std::vector<std::int64_t>& sorted, double q, Random& random) {
     const std::size_t n = sorted.size();
     if (n == 1) return static_cast<double>(sorted[0]);
-    const double h = (static_cast<double>(n) - 1) * q / 100;
-    const auto below = static_cast<std::size_t>(std::floor(h));  // 0-based order statistic
-    const double k = static_cast<double>(below + 1);
+    const PercentilePosition at = percentile_position(n, q);  // at.below: 0-based order statistic
+    const double k = static_cast<double>(at.below + 1);
     const double u_k = random.beta(k, static_cast<double>(n) + 1 - k);
-    const double lo = static_cast<double>(inverse_cdf(sorted, u_k));
-    const double fraction = h - static_cast<double>(below);
-    if (fraction == 0 || below + 1 >= n) return lo;
+    const std::int64_t lo = inverse_cdf(sorted, u_k);
+    if (at.gamma == 0 || at.below + 1 >= n) return static_cast<double>(lo);
     // The least of the n - k uniforms above u_k: u_k + (1 - u_k) (1 - V^(1 / (n - k))).
     const double rest = static_cast<double>(n) - k;
     const double u_next = u_k + (1 - u_k) * -std::expm1(std::log(random.uniform()) / rest);
-    const double hi = static_cast<double>(inverse_cdf(sorted, u_next));
-    return lo + fraction * (hi - lo);
+    return percentile_between(lo, inverse_cdf(sorted, u_next), at.gamma);
 }
 
 double mean_draw(const Sample& sample, Random& random) {
@@ -125,8 +123,7 @@ double mean_draw(const Sample& sample, Random& random) {
         return static_cast<double>(sum / static_cast<long double>(n));
     }
     // The normal limit of the resampled mean: the sample's mean, its population variance / n.
-    const double count = static_cast<double>(n);
-    return sample.sum / count + std::sqrt(sample.variance / count) * random.normal();
+    return sample.mean + std::sqrt(sample.variance / static_cast<double>(n)) * random.normal();
 }
 
 }  // namespace
@@ -143,13 +140,14 @@ Sample make_sample(std::vector<std::int64_t> durations, double runs) {
     long double squares = 0;
     for (const std::int64_t v : sample.sorted) squares += (v - mean) * (v - mean);
     sample.sum = static_cast<double>(sum);
+    sample.mean = static_cast<double>(mean);
     sample.variance = static_cast<double>(squares / static_cast<long double>(sample.sorted.size()));
     return sample;
 }
 
 double metric_of(const Sample& sample, Metric metric) {
     switch (metric) {
-        case Metric::mean: return sample.sum / static_cast<double>(sample.sorted.size());
+        case Metric::mean: return sample.mean;
         case Metric::total: return sample.sum / sample.runs;
         case Metric::p50:
         case Metric::p95: return sorted_percentile(sample.sorted, percentile_of(metric));
@@ -183,11 +181,11 @@ RatioInterval bootstrap_ratio(const Sample& base, const Sample& next, Metric met
     std::sort(ratios.begin(), ratios.end());
     const double tail = (1 - confidence) / 2;
     auto at = [&](double fraction) {
-        // numpy's percentile of the draws, as for the durations.
-        const double h = (static_cast<double>(ratios.size()) - 1) * fraction;
-        const auto below = static_cast<std::size_t>(std::floor(h));
-        const auto above = std::min(below + 1, ratios.size() - 1);
-        return ratios[below] + (h - static_cast<double>(below)) * (ratios[above] - ratios[below]);
+        // numpy's percentile ("linear") of the draws, as for the durations.
+        const PercentilePosition p = percentile_position(ratios.size(), fraction * 100);
+        const std::size_t below = std::min<std::size_t>(p.below, ratios.size() - 1);
+        const std::size_t above = std::min(below + 1, ratios.size() - 1);
+        return ratios[below] + p.gamma * (ratios[above] - ratios[below]);
     };
     return {at(tail), at(1 - tail)};
 }

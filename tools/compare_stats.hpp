@@ -46,6 +46,7 @@ struct Sample {
     std::vector<std::int64_t> sorted;
     double runs = 1;
     double sum = 0;       ///< of the durations
+    double mean = 0;      ///< as report computes it: the long double sum over the count
     double variance = 0;  ///< population variance (ddof = 0)
 };
 

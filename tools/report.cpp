@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "nesting.hpp"
+#include "numpy_percentile.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
 #include "text_cells.hpp"
@@ -164,21 +165,14 @@ DurationStats stats_of(std::vector<std::int64_t>& durations, std::size_t offset,
 }  // namespace
 
 double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q) {
-    const auto n = static_cast<double>(end - begin);
-    const double quantile = q / 100.0;
-    const double index = (n - 1.0) * quantile;  // numpy's virtual index for "linear"
-    const double below = std::floor(index);
+    const PercentilePosition at = percentile_position(static_cast<std::uint64_t>(end - begin), q);
     const auto last = static_cast<std::ptrdiff_t>(end - begin) - 1;
-    const auto lo = std::clamp(static_cast<std::ptrdiff_t>(below), std::ptrdiff_t{0}, last);
-    const auto hi = std::clamp(static_cast<std::ptrdiff_t>(below) + 1, std::ptrdiff_t{0}, last);
-    const double gamma = index - below;
+    const auto lo = std::clamp(static_cast<std::ptrdiff_t>(at.below), std::ptrdiff_t{0}, last);
+    const auto hi = std::clamp(static_cast<std::ptrdiff_t>(at.below) + 1, std::ptrdiff_t{0}, last);
     std::nth_element(begin, begin + lo, end);
     const std::int64_t a = begin[lo];
     const std::int64_t b = hi == lo ? a : *std::min_element(begin + lo + 1, end);
-    // numpy's _lerp: from the nearer end, so the result is exact at both ends.
-    const auto diff = static_cast<double>(b - a);
-    return gamma >= 0.5 ? static_cast<double>(b) - diff * (1.0 - gamma)
-                        : static_cast<double>(a) + diff * gamma;
+    return percentile_between(a, b, at.gamma);
 }
 
 DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end) {

@@ -285,6 +285,31 @@ TEST_F(Compare, TheSameInputsGiveTheSameOutputAndTheSeedIsTheirs) {
     EXPECT_NE(interval_of(file("1.json")), interval_of(file("4.json")));
 }
 
+// compare and report compute a region's mean and percentiles the same way: on the same file
+// they agree to the bit.
+TEST_F(Compare, ItsNumbersAreReportsToTheBit) {
+    write_run("base.h5", 1.0, 100, false);
+    ASSERT_EQ(run_cli({"report", file("base.h5"), "--json", file("r.json")}, dir_).code, 0);
+    ASSERT_EQ(run_cli({"compare", file("base.h5"), file("base.h5"), "--json", file("c.json")}, dir_).code, 0);
+    const auto report = nlohmann::json::parse(tools_test::read_text(file("r.json")));
+    const auto compared = nlohmann::json::parse(tools_test::read_text(file("c.json")));
+    const auto& regions = report["files"][0]["region_statistics"];
+    std::size_t checked = 0;
+    for (const auto& r : compared["regions"]) {
+        const auto& stats = regions[r["name"].get<std::string>()];
+        EXPECT_EQ(r["base"]["calls"], stats["count"]);
+        EXPECT_EQ(r["base"]["mean_ns"].get<double>(), stats["average_duration_ns"].get<double>()) << r["name"];
+        EXPECT_EQ(r["base"]["p50_ns"].get<double>(), stats["p50_duration_ns"].get<double>()) << r["name"];
+        EXPECT_EQ(r["base"]["p95_ns"].get<double>(), stats["p95_duration_ns"].get<double>()) << r["name"];
+        EXPECT_EQ(r["base"]["total_ns"].get<double>(), stats["total_duration_ns"].get<double>()) << r["name"];
+        // A file against itself: no change, nothing flagged.
+        EXPECT_EQ(r["ratio"], 1.0);
+        EXPECT_EQ(r["verdict"], r["name"] == "rare" ? "too few calls" : "unchanged") << r["name"];
+        ++checked;
+    }
+    EXPECT_EQ(checked, 5u);
+}
+
 TEST_F(Compare, BadInputExitsWithTwoAndOneLine) {
     write_run("base.h5", 1.0, 100, false);
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
