@@ -97,7 +97,7 @@ StreamKey stream_key(CUstream_st* stream) noexcept {
 // even if nobody asks (each lazy pass queries the oldest pair of each stream and never waits).
 constexpr std::size_t kPollEvery = 256;
 
-class Pipeline {
+class PairResolver {
 public:
     DeviceBackend& backend() {
         std::lock_guard lock(backend_mutex_);
@@ -211,8 +211,8 @@ private:
     std::atomic<std::uint64_t> failed_{0};
 };
 
-Pipeline& pipeline() {
-    static Pipeline* const p = new Pipeline();  // never destroyed, like the registry
+PairResolver& resolver() {
+    static PairResolver* const p = new PairResolver();  // never destroyed, like the registry
     return *p;
 }
 
@@ -224,18 +224,18 @@ std::int64_t host_ns(std::uint32_t state, std::int64_t time) noexcept {
 }  // namespace
 
 void set_device_backend(std::unique_ptr<DeviceBackend> backend) {
-    pipeline().set_backend(std::move(backend));
+    resolver().set_backend(std::move(backend));
 }
 
-void resolve_device_intervals(bool wait) { pipeline().resolve(wait); }
+void resolve_device_intervals(bool wait) { resolver().resolve(wait); }
 
-std::vector<std::pair<std::string, std::string>> device_metadata() { return pipeline().metadata(); }
+std::vector<std::pair<std::string, std::string>> device_metadata() { return resolver().metadata(); }
 
-void device_on_setup() { pipeline().on_setup(); }
+void device_on_setup() { resolver().on_setup(); }
 
 void clear_device_data(Region& region) { DeviceAccess::clear(region); }
 
-std::uint64_t device_intervals_failed() { return pipeline().failed(); }
+std::uint64_t device_intervals_failed() { return resolver().failed(); }
 
 void device_enter(DeviceScope& s) noexcept {
     push_open(s.region_);
@@ -243,7 +243,7 @@ void device_enter(DeviceScope& s) noexcept {
     if (mode_of(s.state_) != Mode::time) return;
     s.start_ = host_now(s.state_);  // the host interval is the CPU side of the scope, events included
     try {
-        s.kind_ = static_cast<std::uint8_t>(pipeline().backend().begin(s.stream_, s.ticket_));
+        s.kind_ = static_cast<std::uint8_t>(resolver().backend().begin(s.stream_, s.ticket_));
     } catch (...) {  // the backend could not be made (out of memory)
         s.kind_ = static_cast<std::uint8_t>(DeviceStart::host_fallback);
     }
@@ -259,7 +259,7 @@ void device_exit(DeviceScope& s) noexcept {
         record_count(region, s.state_);
         return;
     }
-    Pipeline& p = pipeline();
+    PairResolver& p = resolver();
     if (kind == DeviceStart::timed) p.backend().end(s.ticket_, s.stream_);
     const std::int64_t end = host_now(s.state_);
     if (nvtx_of(s.state_)) nvtx_pop();

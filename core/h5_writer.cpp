@@ -48,9 +48,9 @@ std::recursive_mutex& hdf5_mutex() {
 
 /// Held by every public entry point. HDF5's automatic error printing is switched off here, on
 /// every entry, because a thread-safe HDF5 keeps that setting per thread.
-struct Entry {
+struct Hdf5Access {
     std::lock_guard<std::recursive_mutex> lock{hdf5_mutex()};
-    Entry() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+    Hdf5Access() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 };
 
 herr_t collect_error(unsigned /*n*/, const H5E_error2_t* error, void* data) {
@@ -889,7 +889,7 @@ std::optional<std::vector<SwapMethod>>& forced_swap_methods() {
 }  // namespace
 
 void force_swap_methods(std::optional<std::vector<SwapMethod>> methods) {
-    Entry entry;
+    Hdf5Access access;
     forced_swap_methods() = std::move(methods);
 }
 
@@ -903,7 +903,6 @@ std::string twin_path(const std::string& path) { return path + ".twin"; }
 // the user's name a file as complete as the last append that reached its swap.
 struct RankFile::Impl {
     std::string path;
-    int rank = 0;
     std::string what;  // "cannot write <path>"
     std::array<RankCopy, 2> copies;
     std::size_t official = 0;  // copies[official] is at path, the other one at twin_path(path)
@@ -934,13 +933,12 @@ void RankFile::Impl::drop_twin(const std::string& why) noexcept {
 
 RankFile::RankFile(const std::string& path, int rank, std::int64_t clock_offset_ns)
     : impl_(std::make_unique<Impl>()) {
-    Entry entry;
+    Hdf5Access access;
     if (rank < 0)
         throw std::invalid_argument("scope_profiler: rank " + std::to_string(rank) +
                                     " is negative");
     Impl& f = *impl_;
     f.path = path;
-    f.rank = rank;
     f.what = "cannot write " + path;
     const std::string what = "cannot create " + path;
     const std::string twin = twin_path(path);
@@ -992,12 +990,11 @@ RankFile::~RankFile() {
 }
 
 const std::string& RankFile::path() const noexcept { return impl_->path; }
-int RankFile::rank() const noexcept { return impl_->rank; }
 bool RankFile::is_open() const noexcept { return impl_->copies[impl_->official].is_open(); }
 bool RankFile::has_twin() const noexcept { return impl_->swap.has_value(); }
 
 void RankFile::append(const RegionColumns& chunk) {
-    Entry entry;
+    Hdf5Access access;
     validate(chunk);
     Impl& f = *impl_;
     if (!f.copies[f.official].is_open())
@@ -1033,7 +1030,7 @@ void RankFile::append(const RegionColumns& chunk) {
 }
 
 void RankFile::close() {
-    Entry entry;
+    Hdf5Access access;
     Impl& f = *impl_;
     if (!f.copies[f.official].is_open()) return;
     if (f.swap) {
@@ -1070,7 +1067,7 @@ std::string temporary_path(const std::string& path) {
 
 void write_merged(const std::string& path, const Metadata& metadata,
                   const std::vector<std::pair<int, std::vector<RegionColumns>>>& ranks) {
-    Entry entry;
+    Hdf5Access access;
     std::vector<int> rank_numbers;
     std::uint64_t bytes = 1024 * 1024;
     for (const auto& [rank, regions] : ranks) {
@@ -1109,7 +1106,7 @@ void write_merged(const std::string& path, const Metadata& metadata,
 
 void merge_rank_files(const std::string& path, const Metadata& metadata,
                       const std::vector<std::pair<int, std::string>>& rank_files) {
-    Entry entry;
+    Hdf5Access access;
     const std::string what = "cannot write " + path;
     std::vector<int> rank_numbers;
     std::uint64_t bytes = 1024 * 1024;

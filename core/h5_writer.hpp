@@ -1,5 +1,5 @@
 #pragma once
-// The HDF5 file (../shared/design.md, "The HDF5 file"): the per-rank files appended to during a
+// The HDF5 file (docs/file_format.md): the per-rank files appended to during a
 // run, and the merged file finalize() writes. HDF5's C API only, behind this header: nothing of
 // <hdf5.h> leaks into the rest of the library.
 //
@@ -91,7 +91,6 @@ public:
     void close();
 
     [[nodiscard]] const std::string& path() const noexcept;
-    [[nodiscard]] int rank() const noexcept;
     [[nodiscard]] bool is_open() const noexcept;
     /// False where the twin was dropped (see above) or the file is closed.
     [[nodiscard]] bool has_twin() const noexcept;

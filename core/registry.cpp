@@ -26,7 +26,7 @@
 
 namespace scope_profiler::detail {
 
-constinit GlobalState g_state;
+constinit SessionWord g_session;
 thread_local constinit ThreadCache t_cache;
 
 // Open addressing, linear probing, load factor at most 1/2. Readers probe without a lock;
@@ -45,9 +45,9 @@ namespace {
 
 // A new session state: the next epoch with `mode` (under the registry mutex).
 void next_state(Mode mode, bool nvtx = false, bool tsc = false) noexcept {
-    const std::uint32_t epoch = (g_state.state.load(std::memory_order_relaxed) >> 8) + 1;
-    g_state.state.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxBit : 0u) |
-                            (tsc ? kTscBit : 0u),
+    const std::uint32_t epoch = (g_session.word.load(std::memory_order_relaxed) >> 8) + 1;
+    g_session.word.store((epoch << 8) | static_cast<std::uint32_t>(mode) | (nvtx ? kNvtxFlag : 0u) |
+                            (tsc ? kTscFlag : 0u),
                         std::memory_order_release);
 }
 

@@ -221,7 +221,9 @@ Chart render_speedup(const std::vector<ScalingRun>& all_runs, SpeedupMetric metr
     std::vector<std::pair<std::string, std::int64_t>> regions(base_total.begin(), base_total.end());
     std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     if (regions.size() > 8) regions.resize(8);
-    for (const auto& [name, total] : regions) {
+    for (const auto& region_total : regions) {
+        // A named reference, not a structured binding: Clang 14 cannot capture those.
+        const std::string& name = region_total.first;
         Series& s = series.emplace_back(Series{name, svg::css_color(region_color(name)), {}});
         for (const Step& step : steps) {
             s.time.push_back(mean_over(step, [&name](const ScalingRun& run) {

@@ -1,5 +1,5 @@
 #pragma once
-// Nesting reconstructed from intervals, per thread (../shared/design.md: the library records no
+// Nesting reconstructed from intervals, per thread (docs/cli.md, "report": the library records no
 // parent/child relation; the tools derive it). On one thread, an interval that lies within
 // another is its child; the innermost enclosing interval is the parent. Used for the report's
 // inclusive and exclusive (self) times and for the flame graph.

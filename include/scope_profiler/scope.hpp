@@ -91,7 +91,7 @@ private:
 
     Region* region_;
     std::int64_t start_ = 0;
-    std::uint32_t state_;  // the session this call started in (see detail::GlobalState)
+    std::uint32_t state_;  // the session this call started in (see detail::SessionWord)
 };
 
 }  // namespace scope_profiler

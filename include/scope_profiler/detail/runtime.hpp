@@ -22,22 +22,22 @@ enum class Mode : std::uint8_t { off = 0, count = 1, time = 2 };
 /// by setup() and finalize(), so a scope can tell at exit whether its session is still the
 /// current one (a call belongs to the session it started in), and a thread's cache can tell
 /// whether it is stale. Written only by setup() and finalize().
-struct alignas(64) GlobalState {
-    std::atomic<std::uint32_t> state{0};
+struct alignas(64) SessionWord {
+    std::atomic<std::uint32_t> word{0};
 };
-extern SCOPE_PROFILER_CONSTINIT GlobalState g_state;
+extern SCOPE_PROFILER_CONSTINIT SessionWord g_session;
 
 /// Set in the session state when every scope also emits an NVTX range.
-inline constexpr std::uint32_t kNvtxBit = 4;
+inline constexpr std::uint32_t kNvtxFlag = 4;
 /// Set in the session state when scopes read the time-stamp counter (Config::clock = tsc): the
 /// host blocks then hold ticks, which core/tick_clock.cpp maps onto steady_clock nanoseconds
 /// wherever they are read.
-inline constexpr std::uint32_t kTscBit = 8;
+inline constexpr std::uint32_t kTscFlag = 8;
 
-inline std::uint32_t current_state() noexcept { return g_state.state.load(std::memory_order_relaxed); }
+inline std::uint32_t current_state() noexcept { return g_session.word.load(std::memory_order_relaxed); }
 inline constexpr Mode mode_of(std::uint32_t state) noexcept { return static_cast<Mode>(state & 3u); }
-inline constexpr bool nvtx_of(std::uint32_t state) noexcept { return (state & kNvtxBit) != 0; }
-inline constexpr bool tsc_of(std::uint32_t state) noexcept { return (state & kTscBit) != 0; }
+inline constexpr bool nvtx_of(std::uint32_t state) noexcept { return (state & kNvtxFlag) != 0; }
+inline constexpr bool tsc_of(std::uint32_t state) noexcept { return (state & kTscFlag) != 0; }
 inline Mode current_mode() noexcept { return mode_of(current_state()); }
 
 /// The state a new scope starts with: 0 (inert) where SCOPE_PROFILER_DISABLE compiles it out.
@@ -55,7 +55,7 @@ enum class NvtxCategory : std::uint32_t { host = 1, device = 2 };
 void nvtx_push(const Region& region, NvtxCategory category) noexcept;
 void nvtx_pop() noexcept;
 /// Makes the NVTX domain (once) and says whether this build emits NVTX; setup() calls it and
-/// sets kNvtxBit only when it returns true.
+/// sets kNvtxFlag only when it returns true.
 bool nvtx_prepare() noexcept;
 
 /// Timestamps in a block are written by one thread and published by `size` (release).
@@ -110,7 +110,7 @@ inline constexpr std::uint32_t kMaxTrackedDepth = 32;
 struct ThreadCache {
     ThreadRecorder** slots = nullptr;
     std::uint32_t n_slots = 0;
-    std::uint32_t state = 0;  // the session state (g_state) the slots belong to
+    std::uint32_t state = 0;  // the session state (g_session) the slots belong to
     /// Nonzero while this thread holds one of its recorders (RecordingMark): setup() frees the
     /// old session's recorders only once no thread is marked (core/quiescence.hpp).
     std::atomic<std::uint32_t> recording{0};
@@ -147,7 +147,7 @@ inline std::int64_t now_ns() noexcept {
 }
 
 /// The invariant time-stamp counter: rdtsc on x86-64, cntvct_el0 on AArch64 (setup() turns
-/// kTscBit on only where it is usable; elsewhere this is never called).
+/// kTscFlag on only where it is usable; elsewhere this is never called).
 inline std::int64_t read_ticks() noexcept {
 #if defined(__CUDA_ARCH__)
     return 0;  // nvcc's device pass: host code, never run there
@@ -164,7 +164,7 @@ inline std::int64_t read_ticks() noexcept {
 #endif
 }
 
-/// What a scope of the session `state` records as a time: ticks with kTscBit, else nanoseconds.
+/// What a scope of the session `state` records as a time: ticks with kTscFlag, else nanoseconds.
 inline std::int64_t host_now(std::uint32_t state) noexcept {
     return tsc_of(state) ? read_ticks() : now_ns();
 }
