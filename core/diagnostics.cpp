@@ -34,7 +34,9 @@ void emit(LogLevel level, const char* text, std::size_t length) noexcept {
     }
 }
 
-int read_level() noexcept {
+/// The level SCOPE_PROFILER_LOG_LEVEL names; `bad` where it names none (info is used then).
+int read_level(bool& bad) noexcept {
+    bad = false;
     const char* value = std::getenv("SCOPE_PROFILER_LOG_LEVEL");
     if (value == nullptr || *value == '\0') return static_cast<int>(LogLevel::info);
     char lower[16] = {};
@@ -45,12 +47,17 @@ int read_level() noexcept {
         if (std::strcmp(lower, "warning") == 0) return static_cast<int>(LogLevel::warning);
         if (std::strcmp(lower, "info") == 0) return static_cast<int>(LogLevel::info);
     }
+    bad = true;
+    return static_cast<int>(LogLevel::info);
+}
+
+void say_bad_level() noexcept {
+    const char* value = std::getenv("SCOPE_PROFILER_LOG_LEVEL");
     char message[256];
     const int n = std::snprintf(message, sizeof message,
                                 "SCOPE_PROFILER_LOG_LEVEL='%.64s' is none of error, warning, info; every message is printed",
-                                value);
+                                value == nullptr ? "" : value);
     emit(LogLevel::error, message, static_cast<std::size_t>(std::max(n, 0)));
-    return static_cast<int>(LogLevel::info);
 }
 
 }  // namespace
@@ -59,10 +66,16 @@ bool log_enabled(LogLevel level) noexcept {
     int current = g_level.load(std::memory_order_acquire);
     if (current == kUnread) {
         // Two threads may both read it the first time; they find the same value, and only the
-        // first says a bad one is bad.
+        // one that stores it says a bad one is bad.
         int expected = kUnread;
-        const int read = read_level();
-        current = g_level.compare_exchange_strong(expected, read, std::memory_order_acq_rel) ? read : expected;
+        bool bad = false;
+        const int read = read_level(bad);
+        if (g_level.compare_exchange_strong(expected, read, std::memory_order_acq_rel)) {
+            current = read;
+            if (bad) say_bad_level();
+        } else {
+            current = expected;
+        }
     }
     return static_cast<int>(level) <= current;
 }
