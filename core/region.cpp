@@ -12,10 +12,15 @@ namespace scope_profiler {
 
 namespace {
 
-/// Room for the intervals in memory and a block more per thread (they go on recording while
-/// the runs are read): 10 M intervals then cost one allocation per column, not 24 doublings.
-void reserve_for(HostIntervals& out, std::size_t in_memory, std::size_t threads) {
-    const std::size_t room = in_memory + threads * detail::kBlockCapacity;
+/// Room for what the threads may record while the runs are read, beyond what was counted: a
+/// block's worth (more costs one doubling, not a room per thread that 1000 threads of a few
+/// calls each would waste).
+constexpr std::size_t kRecordedMeanwhile = detail::kBlockCapacity;
+
+/// Room for the intervals in memory: 10 M intervals then cost one allocation per column, not 24
+/// doublings.
+void reserve_for(HostIntervals& out, std::size_t in_memory) {
+    const std::size_t room = in_memory + kRecordedMeanwhile;
     out.start_times.reserve(room);
     out.end_times.reserve(room);
     out.thread_ids.reserve(room);
@@ -73,7 +78,7 @@ HostIntervals Region::get_intervals() const {
             if (first_thread < 0) first_thread = thread;
             threads = threads || thread != first_thread;
         },
-        [&](std::size_t in_memory) { reserve_for(out, in_memory, recorders_.size()); });
+        [&](std::size_t in_memory) { reserve_for(out, in_memory); });
     if (!threads) return out;  // one thread records in completion order already
 
     // Several threads: merge into one completion order (by end time; equal end times keep the
@@ -118,7 +123,7 @@ Stats Region::host_stats() const {
             for (std::uint32_t i = 0; i < n; ++i) durations.push_back(end[i] - start[i]);
         },
         [&](std::size_t in_memory) {
-            durations.reserve(in_memory + recorders_.size() * detail::kBlockCapacity);
+            durations.reserve(in_memory + kRecordedMeanwhile);
             if (flushed_) flushed = flushed_->host;
         });
     return detail::combined_stats(flushed, durations);
