@@ -215,7 +215,7 @@ void add_compare_command(CLI::App& app, int& exit_code) {
     CLI::App* command = app.add_subcommand(
         "compare", "Compare two runs (or two sets of runs) region by region: changes, bootstrap intervals, "
                    "Mann-Whitney U tests and verdicts; --fail-on-regression for CI");
-    command->add_option("files", *files, "BASE.h5 NEW.h5")->expected(0, 2)->type_name("FILE.h5");
+    command->add_option("files", *files, "BASE.h5 NEW.h5")->type_name("FILE.h5");
     command->add_option("--base", options->base, "The base side's files (repeated runs are pooled)")
         ->type_name("FILE.h5");
     command->add_option("--new", options->next, "The new side's files")->type_name("FILE.h5");
@@ -226,10 +226,9 @@ void add_compare_command(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false)
         ->type_name("REGEX");
     command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5")->type_name("LIST");
-    const std::map<std::string, Metric> metrics = {
-        {"mean", Metric::mean}, {"p50", Metric::p50}, {"p95", Metric::p95}, {"total", Metric::total}};
-    command->add_option("--metric", options->metric, "What is judged: mean, p50 (default), p95 or total (per run)")
-        ->transform(CLI::CheckedTransformer(metrics, CLI::ignore_case))
+    auto metric = std::make_shared<std::string>("p50");
+    command->add_option("--metric", *metric, "What is judged: mean, p50 (default), p95 or total (per run)")
+        ->check(CLI::IsMember({"mean", "p50", "p95", "total"}))
         ->type_name("METRIC");
     command->add_option("--threshold", options->threshold_percent,
                         "A significant change larger than this many percent is a regression (default 5)")
@@ -241,12 +240,17 @@ void add_compare_command(CLI::App& app, int& exit_code) {
     command->add_option("--json", options->json_path, "Write every number as JSON")->type_name("PATH");
     command->add_option("--chart", options->chart_path, "Write the changes and their intervals as SVG")
         ->type_name("PATH");
-    command->callback([options, files, &exit_code] {
+    command->callback([options, files, metric, &exit_code] {
+        for (const Metric m : {Metric::mean, Metric::p50, Metric::p95, Metric::total}) {
+            if (metric_name(m) == *metric) options->metric = m;
+        }
         const bool named_sides = !options->base.empty() || !options->next.empty();
         if (named_sides && !files->empty())
             throw InputError("compare takes BASE NEW, or --base FILE... --new FILE..., not both");
         if (!named_sides) {
-            if (files->size() != 2) throw InputError("compare takes two files, BASE NEW (or --base FILE... --new FILE...)");
+            if (files->size() != 2)
+                throw InputError("compare takes two files, BASE NEW (or --base FILE... --new FILE...), not " +
+                                 std::to_string(files->size()));
             options->base = {(*files)[0]};
             options->next = {(*files)[1]};
         }
