@@ -43,7 +43,13 @@ void for_each_run(std::span<Block* const> blocks, std::uint32_t flushed, const B
     if (current != nullptr && current_size > skip) emit(current, skip, current_size - skip);
 }
 
-/// How many intervals for_each_run would visit with these arguments (`current` not null).
+/// The published size of a recorder's current block (0 where it has none), read with acquire:
+/// the intervals below it are complete.
+inline std::uint32_t published_size(const Block* current) {
+    return current == nullptr ? 0 : current->size.load(std::memory_order_acquire);
+}
+
+/// How many intervals for_each_run would visit with these arguments.
 inline std::size_t count_in_memory(std::span<Block* const> blocks, std::uint32_t flushed,
                                    std::uint32_t current_size) {
     std::size_t n = current_size;

@@ -48,19 +48,15 @@ void Region::visit_runs(const RunVisitor& visit,
         std::size_t in_memory = 0;
         for (const auto& recorder : recorders_) {
             std::lock_guard recorder_lock(recorder->mutex);
-            const std::size_t size = recorder->current == nullptr
-                                         ? 0
-                                         : recorder->current->size.load(std::memory_order_acquire);
-            in_memory += detail::count_in_memory(recorder->full, recorder->flushed, size);
+            in_memory += detail::count_in_memory(recorder->full, recorder->flushed,
+                                                 detail::published_size(recorder->current));
         }
         locked(in_memory);
     }
     for (const auto& recorder : recorders_) {
         std::lock_guard recorder_lock(recorder->mutex);
         const detail::Block* current = recorder->current;
-        const std::uint32_t size =
-            current == nullptr ? 0 : current->size.load(std::memory_order_acquire);
-        detail::for_each_run(recorder->full, recorder->flushed, current, size,
+        detail::for_each_run(recorder->full, recorder->flushed, current, detail::published_size(current),
                              [&](const std::int64_t* start, const std::int64_t* end,
                                  std::uint32_t n) { visit(recorder->thread_index, start, end, n); });
     }
@@ -153,8 +149,7 @@ struct FlushedAccess {
             p.thread_index = recorder->thread_index;
             p.flushed = recorder->flushed;
             p.current = recorder->current;
-            p.current_size =
-                p.current == nullptr ? 0 : p.current->size.load(std::memory_order_acquire);
+            p.current_size = published_size(p.current);
             const bool nothing_new = recorder->full.empty() && p.current_size == p.flushed;
             if (nothing_new) continue;
             p.blocks = recorder->full;
