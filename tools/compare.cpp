@@ -11,6 +11,7 @@
 #include "filters.hpp"
 #include "output_file.hpp"
 #include "profile_file.hpp"
+#include "selection_options.hpp"
 
 namespace scope_profiler::cli {
 
@@ -219,13 +220,7 @@ void add_compare_command(CLI::App& app, int& exit_code) {
     command->add_option("--base", options->base, "The base side's files (repeated runs are pooled)")
         ->type_name("FILE.h5");
     command->add_option("--new", options->next, "The new side's files")->type_name("FILE.h5");
-    command->add_option("--include", options->include, "Only regions whose name matches this regex (RE2 syntax; repeatable)")
-        ->allow_extra_args(false)
-        ->type_name("REGEX");
-    command->add_option("--exclude", options->exclude, "Leave out regions whose name matches this regex (repeatable)")
-        ->allow_extra_args(false)
-        ->type_name("REGEX");
-    command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5")->type_name("LIST");
+    add_selection(*command, options->include, options->exclude, options->ranks);
     auto metric = std::make_shared<std::string>("p50");
     command->add_option("--metric", *metric, "What is judged: mean, p50 (default), p95 or total (per run)")
         ->check(CLI::IsMember({"mean", "p50", "p95", "total"}))

@@ -17,24 +17,13 @@
 #include "compare.hpp"
 #include "pproc.hpp"
 #include "report.hpp"
+#include "selection_options.hpp"
 #include "supervisor.hpp"
 #include "scope_profiler/version.hpp"
 
 namespace cli = scope_profiler::cli;
 
 namespace {
-
-/// --include, --exclude and --ranks, shared by every subcommand that reads regions.
-void add_selection(CLI::App& command, std::vector<std::string>& include, std::vector<std::string>& exclude,
-                   std::string& ranks) {
-    command.add_option("--include", include, "Only regions whose name matches this regex (RE2 syntax; repeatable)")
-        ->allow_extra_args(false)
-        ->type_name("REGEX");
-    command.add_option("--exclude", exclude, "Leave out regions whose name matches this regex (repeatable)")
-        ->allow_extra_args(false)
-        ->type_name("REGEX");
-    command.add_option("--ranks", ranks, "Only these ranks, e.g. 0-3,5")->type_name("LIST");
-}
 
 /// One line: CLI11's messages can span lines.
 std::string one_line(std::string text) {
@@ -73,7 +62,7 @@ int main(int argc, char** argv) {
         "report", "Per-region statistics of host and device intervals: calls, total, mean, min, max, std, "
                   "p50, p95, p99, inclusive and self time");
     report_command->add_option("files", report.files, "Profiling files (HDF5)")->required()->type_name("FILE.h5");
-    add_selection(*report_command, report.include, report.exclude, report.ranks);
+    cli::add_selection(*report_command, report.include, report.exclude, report.ranks);
     report_command->add_option("--sort", report.sort, "Sort by this column (name, calls, total, mean, min, max, "
                                                       "std, p50, p95, p99, inclusive, self, device_total, ...)")
         ->capture_default_str()
@@ -92,7 +81,7 @@ int main(int argc, char** argv) {
                                "Write Chrome trace event JSON (Perfetto UI, chrome://tracing) to this path")
         ->required()
         ->type_name("PATH");
-    add_selection(*export_command, export_options.include, export_options.exclude, export_options.ranks);
+    cli::add_selection(*export_command, export_options.include, export_options.exclude, export_options.ranks);
     export_command->callback([&export_options] { cli::run_export(export_options); });
 
     cli::add_pproc_command(app);

@@ -21,6 +21,7 @@
 #include "output_file.hpp"
 #include "profile_file.hpp"
 #include "progress.hpp"
+#include "selection_options.hpp"
 #include "svg.hpp"
 #include "duration_sum.hpp"
 
@@ -371,11 +372,7 @@ void add_pproc_command(CLI::App& app) {
                  "files of different rank counts, speedup.svg");
     command->add_option("files", options->files, "Profiling files (HDF5); several are compared side by side")->required();
     command->add_option("-o,--output", options->output_dir, "Directory for the charts (created when missing)")->required();
-    command->add_option("--include", options->include, "Only regions whose name matches this regex (RE2 syntax; repeatable)")
-        ->allow_extra_args(false);
-    command->add_option("--exclude", options->exclude, "Leave out regions whose name matches this regex (repeatable)")
-        ->allow_extra_args(false);
-    command->add_option("--ranks", options->ranks, "Only these ranks, e.g. 0-3,5");
+    add_selection(*command, options->include, options->exclude, options->ranks);
     command->add_option("--speedup-metric", options->speedup_metric,
                         "A region's time in speedup.svg: mean (default: its mean duration per call, as the Python "
                         "scope-profiler) or total (its largest per-rank total)")
