@@ -13,6 +13,7 @@
 
 #include "block_pool.hpp"
 #include "diagnostics.hpp"
+#include "format/names.hpp"
 #include "library_threads.hpp"
 #include "pending.hpp"
 #include "stats.hpp"
@@ -289,7 +290,7 @@ bool Flusher::Impl::append(const std::string& region_name) {
         open_file().append(columns);
     } catch (const std::exception& e) {
         if (!g_failing.load(std::memory_order_relaxed)) {
-            log(LogLevel::error, "flushing region '" + h5::name_for_message(region_name) + "' failed: " + e.what() +
+            log(LogLevel::error, "flushing region '" + format::name_for_message(region_name) + "' failed: " + e.what() +
                                      "; its intervals stay in memory and the flush is retried (at finalize() at "
                                      "the latest)");
         }
@@ -311,7 +312,7 @@ void clear_columns(h5::RegionColumns& c) {
     c.thread_ids.clear();
     c.device_start_times.clear();
     c.device_end_times.clear();
-    c.device_streams.clear();
+    c.device_stream_ids.clear();
     c.device_host_fallback.clear();
 }
 
@@ -352,7 +353,7 @@ bool Flusher::Impl::write_device(const DeviceBatch& batch) {
     columns.name = batch.region->name();
     columns.device_start_times = batch.intervals->start_times;
     columns.device_end_times = batch.intervals->end_times;
-    columns.device_streams = batch.intervals->stream_ids;
+    columns.device_stream_ids = batch.intervals->stream_ids;
     columns.device_host_fallback = batch.intervals->host_fallback;
     if (!append(columns.name)) return false;
     durations.resize(columns.device_start_times.size());

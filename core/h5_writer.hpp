@@ -1,17 +1,11 @@
 #pragma once
-// The HDF5 file (docs/file_format.md): the per-rank files appended to during a
-// run, and the merged file finalize() writes. HDF5's C API only, behind this header: nothing of
-// <hdf5.h> leaks into the rest of the library.
+// The writer of the HDF5 file (docs/file_format.md): the per-rank files appended to during a
+// run (core/rank_file.cpp), and the merged file finalize() writes (core/h5_merge.cpp), with its
+// metadata (core/host_metadata.cpp). HDF5's C API only, behind this header: nothing of <hdf5.h>
+// leaks into the rest of the library. Names, the schema, HDF5 handles and durable publishing
+// are the file format's (format/), which the reader (tools/) shares.
 //
-// Layout of both kinds of file:
-//   metadata                       (merged file only) one attribute per metadata pair
-//   rank<N>/                       attribute "clock_offset_ns" (int64; 0 for rank 0 and without MPI)
-//   rank<N>/regions/<escaped name>/  attribute "name" (the original bytes), and the datasets
-//       start_times, end_times (int64), thread_ids (int32)               one per host interval
-//       device_start_times, device_end_times, device_streams (int64),
-//       device_host_fallback (uint8)                                     one per device interval
-// The root carries no attribute, as the Python library's files (whose writer writes metadata
-// and rank<N>/regions/<name>/{start_times,end_times} only, names unescaped).
+// The layout of both kinds of file is format/schema.hpp's.
 //
 // Every function throws std::runtime_error with a sentence naming the file and the failing HDF5
 // call ("scope_profiler: cannot write /x/p.h5: H5Dwrite failed (...)"), std::invalid_argument for
@@ -30,24 +24,13 @@
 
 namespace scope_profiler::detail::h5 {
 
-/// A region name as an HDF5 link name, reversibly: '%' -> %25, '/' -> %2F, the name "." ->
-/// %2E, ASCII control bytes (0x00-0x1F, 0x7F) and bytes that are not part of valid UTF-8 ->
-/// %XX (uppercase hex). Everything else, valid UTF-8 and spaces included, stays as it is. The
-/// result is valid UTF-8, holds no '/', and is never ".".
-std::string escape_name(std::string_view name);
-/// The inverse of escape_name. A '%' not followed by two hex digits is kept as it is.
-std::string unescape_name(std::string_view escaped);
-/// A region name for a diagnostic: as it is, or for a long one its first 60 bytes or so and its
-/// length ("aaaa... (1048580 bytes)").
-std::string name_for_message(std::string_view name);
-
 /// One region's intervals: the host columns (start_times, end_times, thread_ids) have one
 /// element per host interval, the four device columns one per device interval.
 struct RegionColumns {
     std::string name;
     std::vector<std::int64_t> start_times, end_times;
     std::vector<std::int32_t> thread_ids;
-    std::vector<std::int64_t> device_start_times, device_end_times, device_streams;
+    std::vector<std::int64_t> device_start_times, device_end_times, device_stream_ids;  // dataset device_streams
     std::vector<std::uint8_t> device_host_fallback;
 };
 
@@ -109,17 +92,14 @@ std::string twin_path(const std::string& path);
 /// then link() and rename().
 void force_swap_methods(std::optional<std::vector<SwapMethod>> methods);
 
-/// The name of the temporary file a merged file is written to: path + ".tmp." + pid.
-std::string temporary_path(const std::string& path);
-
-/// Writes the merged file from memory: temporary_path(path) first, renamed onto path once
+/// Writes the merged file from memory: format::temporary_path(path) first, renamed onto path once
 /// complete (no reader ever sees half a file). On failure the temporary file is removed and
 /// the exception is thrown; path is left as it was.
 void write_merged(const std::string& path, const Metadata& metadata,
                   const std::vector<std::pair<int, std::vector<RegionColumns>>>& ranks);
 
 /// The same merged layout from closed rank files (pairs rank, file holding group rank<N>):
-/// each rank<N> group is copied whole (H5Ocopy) into temporary_path(path), which is renamed
+/// each rank<N> group is copied whole (H5Ocopy) into format::temporary_path(path), which is renamed
 /// onto path; the rank files are removed only after the rename succeeded.
 void merge_rank_files(const std::string& path, const Metadata& metadata,
                       const std::vector<std::pair<int, std::string>>& rank_files);

@@ -1,6 +1,6 @@
 #pragma once
 // Exchanging the names of two files in one directory, for the rank file's twin
-// (h5_writer.cpp): the name the user reads always belongs to a complete file, because the
+// (core/rank_file.cpp): the name the user reads always belongs to a complete file, because the
 // library writes only to the file under the other name and then swaps them. POSIX and Linux
 // calls only, no HDF5.
 

@@ -26,7 +26,7 @@ h5::RegionColumns columns_in_memory(const Region& region) {
     c.thread_ids = std::move(host.thread_ids);
     c.device_start_times = std::move(device.start_times);
     c.device_end_times = std::move(device.end_times);
-    c.device_streams = std::move(device.stream_ids);
+    c.device_stream_ids = std::move(device.stream_ids);
     c.device_host_fallback = std::move(device.host_fallback);
     return c;
 }

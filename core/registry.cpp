@@ -13,6 +13,7 @@
 #include "device_backend.hpp"
 #include "flusher.hpp"
 #include "fork_child.hpp"
+#include "format/names.hpp"
 #include "h5_writer.hpp"
 #include "job.hpp"
 #include "library_threads.hpp"
@@ -314,7 +315,7 @@ void Registry::report_open_scopes() const {
         const std::uint32_t depth = cache->depth.load(std::memory_order_relaxed);
         for (std::uint32_t level = 0; level < std::min(depth, kMaxTrackedDepth); ++level) {
             const Region* region = cache->open[level].load(std::memory_order_relaxed);
-            log(LogLevel::warning, "region '" + h5::name_for_message(region->name()) +
+            log(LogLevel::warning, "region '" + format::name_for_message(region->name()) +
                                        "' is still open at finalize() on thread " +
                                        std::to_string(cache->thread_index) + "; that call is not counted");
         }
@@ -381,14 +382,14 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
     for (const Region* region : listed_) {
         const std::uint64_t dropped = region->dropped_.load(std::memory_order_relaxed);
         if (dropped > 0) {
-            log(LogLevel::warning, std::to_string(dropped) + " calls of region '" + h5::name_for_message(region->name()) +
+            log(LogLevel::warning, std::to_string(dropped) + " calls of region '" + format::name_for_message(region->name()) +
                                        "' were lost: memory ran out while recording");
         }
         const std::uint64_t not_kept =
             region->backpressure_dropped_.load(std::memory_order_relaxed);
         if (not_kept > 0) {
             log(LogLevel::warning, std::to_string(not_kept) + " calls of region '" +
-                                       h5::name_for_message(region->name()) +
+                                       format::name_for_message(region->name()) +
                                        "' were dropped: the disk could not keep up (on_backpressure = drop)");
         }
         summaries.push_back(summarize(*region, config_.time_trace));

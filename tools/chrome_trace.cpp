@@ -152,7 +152,7 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
                 for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
                     const DeviceColumns c = file.read_device(region, first, kSlice);
                     if (!c.start_times.empty()) origin = std::min(origin, *std::min_element(c.start_times.begin(), c.start_times.end()));
-                    streams[rank.rank].insert(c.streams.begin(), c.streams.end());
+                    streams[rank.rank].insert(c.stream_ids.begin(), c.stream_ids.end());
                     progress.advance(c.start_times.size());
                 }
             }
@@ -211,7 +211,7 @@ void write_chrome_trace(std::ostream& out, const ProfileFile& file, const Region
             for (std::uint64_t first = 0; first < region.device_count; first += kSlice) {
                 const DeviceColumns c = file.read_device(region, first, kSlice);
                 for (std::size_t i = 0; i < c.start_times.size(); ++i) {
-                    put_event(events, line, name, "device", {rank.rank, tids.at(c.streams[i])}, c.start_times[i], c.end_times[i],
+                    put_event(events, line, name, "device", {rank.rank, tids.at(c.stream_ids[i])}, c.start_times[i], c.end_times[i],
                               origin, c.host_fallback[i] != 0);
                 }
                 progress.advance(c.start_times.size());

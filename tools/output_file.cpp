@@ -1,14 +1,13 @@
 #include "output_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 
+#include "format/durable_file.hpp"
 #include "ledger.hpp"
 #include "profile_file.hpp"
 
@@ -68,7 +67,7 @@ void protect_inputs(const std::vector<std::string>& inputs) {
 
 OutputFile::OutputFile(std::string path)
     : path_(std::move(path)),
-      temporary_(path_ + ".tmp." + std::to_string(::getpid())),
+      temporary_(format::temporary_path(path_)),
       buffer_(new char[kBufferBytes]) {
     for (const std::string& input : protected_inputs()) {
         std::error_code error;
@@ -95,6 +94,12 @@ void OutputFile::fail_and_remove(int error) {
     fail(path_, error != 0 ? std::strerror(error) : "the write failed");
 }
 
+void OutputFile::remove_and_throw(const std::string& message) {
+    stream_.close();
+    std::remove(temporary_.c_str());
+    throw InputError(message);
+}
+
 void OutputFile::finish() {
     if (finished_) return;
     errno = 0;
@@ -104,20 +109,24 @@ void OutputFile::finish() {
     stream_.close();
     if (!written || stream_.fail()) fail_and_remove(write_errno);
     // Durable before it is visible under its name.
-    const int fd = ::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-        const int error = errno;
-        if (fd >= 0) ::close(fd);
-        fail_and_remove(error);
+    try {
+        format::sync_file(temporary_, "cannot write '" + path_ + "'");
+    } catch (const std::runtime_error& e) {
+        remove_and_throw(e.what());
     }
-    ::close(fd);
     std::error_code ignored;
     if (std::filesystem::is_directory(path_, ignored)) fail_and_remove(EISDIR);
     finished_ = true;
 }
 
 void OutputFile::publish() {
-    if (std::rename(temporary_.c_str(), path_.c_str()) != 0) fail_and_remove(errno);
+    // Never onto anything but a regular file (as root, a rename onto /dev/null replaces the
+    // device node); the directory is synced after.
+    try {
+        format::rename_into_place(temporary_, path_, "cannot write '" + path_ + "'");
+    } catch (const std::runtime_error& e) {
+        remove_and_throw(e.what());
+    }
     committed_ = true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // An output file that appears whole or not at all: written under a temporary name next to the
-// target (<path>.tmp.<pid>), synced and renamed onto the path by commit(). Destroyed without
+// target (<path>.tmp.<pid>), synced and renamed onto the path by commit(), as the library
+// publishes its profiling files (format/durable_file.hpp); never onto a device or a FIFO. Destroyed without
 // commit() (an error, an exception) it removes the temporary file, and so does SIGINT, SIGTERM
 // or SIGHUP while it is open: a failing or interrupted command never leaves a partial output
 // behind, and an existing file at the path stays as it was.
@@ -40,6 +41,7 @@ public:
 
 private:
     [[noreturn]] void fail_and_remove(int error);
+    [[noreturn]] void remove_and_throw(const std::string& message);
 
     std::string path_, temporary_;
     std::unique_ptr<char[]> buffer_;

@@ -171,7 +171,7 @@ FileSummary summarize(const ProfileFile& file, const RankSet& ranks, const Regio
                     summary.extend(c.start_times[i], c.end_times[i]);
                     summary.device[r].add(c.end_times[i] - c.start_times[i]);
                 }
-                count_by_lane(c.streams, rank.rank, true, summary.lane_sizes);
+                count_by_lane(c.stream_ids, rank.rank, true, summary.lane_sizes);
             });
         }
     }
@@ -219,9 +219,9 @@ CallTree lay_out_file(const ProfileFile& file, std::size_t file_index, const Fil
                 group_by_lane(c.start_times, c.end_times, c.thread_ids, r, threads);
             });
             for_slices<true>(file, region, progress, [&](const DeviceColumns& c) {
-                group_by_lane(c.start_times, c.end_times, c.streams, r, streams);
-                for (std::size_t i = 0; i < c.streams.size(); ++i) {
-                    if (c.host_fallback[i] == 0) gpu_streams.insert(c.streams[i]);
+                group_by_lane(c.start_times, c.end_times, c.stream_ids, r, streams);
+                for (std::size_t i = 0; i < c.stream_ids.size(); ++i) {
+                    if (c.host_fallback[i] == 0) gpu_streams.insert(c.stream_ids[i]);
                 }
             });
         }

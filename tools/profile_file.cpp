@@ -20,57 +20,16 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "format/hdf5.hpp"
+#include "format/schema.hpp"
 #include "read_guard.hpp"
 
 namespace scope_profiler::cli {
 
 namespace {
 
-/// An HDF5 identifier closed at scope exit.
-class Hid {
-public:
-    Hid() = default;
-    Hid(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-    Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
-    Hid& operator=(Hid&& other) noexcept {
-        std::swap(id_, other.id_);
-        std::swap(close_, other.close_);
-        return *this;
-    }
-    Hid(const Hid&) = delete;
-    Hid& operator=(const Hid&) = delete;
-    ~Hid() {
-        if (id_ >= 0 && close_ != nullptr) close_(id_);
-    }
-    [[nodiscard]] hid_t get() const noexcept { return id_; }
-    [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
-
-private:
-    hid_t id_ = -1;
-    herr_t (*close_)(hid_t) = nullptr;
-};
-
-void silence_hdf5() {
-    static std::once_flag once;
-    std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
-
-/// HDF5's innermost error description for the call that just failed ("" when none); clears
-/// the error stack.
-std::string hdf5_reason() {
-    std::string innermost;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_DOWNWARD,
-        [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
-            if (error->desc != nullptr && error->desc[0] != '\0') {
-                *static_cast<std::string*>(data) = error->desc;
-            }
-            return 0;
-        },
-        &innermost);
-    H5Eclear2(H5E_DEFAULT);
-    return innermost;
-}
+using format::Hid;
+namespace schema = format;  // the file's names: schema::kStartTimes, ...
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
     throw InputError(path + ": " + problem);
@@ -78,7 +37,7 @@ std::string hdf5_reason() {
 
 /// Fails with the problem and HDF5's reason for the call that just failed.
 [[noreturn]] void fail_hdf5(const std::string& path, const std::string& problem) {
-    const std::string reason = hdf5_reason();
+    const std::string reason = format::hdf5_reason();
     fail(path, reason.empty() ? problem : problem + " (HDF5: " + reason + ")");
 }
 
@@ -274,9 +233,10 @@ std::string joined(const std::vector<std::string>& names) {
 
 /// "rank<N>" -> N; -1 for any other name.
 int rank_of(const std::string& name) {
-    if (name.size() <= 4 || name.compare(0, 4, "rank") != 0) return -1;
+    const std::string_view prefix = schema::kRankGroupPrefix;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return -1;
     int rank = -1;
-    const char* first = name.data() + 4;
+    const char* first = name.data() + prefix.size();
     const char* last = name.data() + name.size();
     const auto [end, error] = std::from_chars(first, last, rank);
     return error == std::errc{} && end == last && rank >= 0 ? rank : -1;
@@ -343,30 +303,30 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
     if (!file.valid()) fail_hdf5(path, "the HDF5 file cannot be opened: it is truncated or damaged");
 
     for (const auto& name : link_names(path, file.get(), "the file's groups")) {
-        if (name == "metadata") {
+        if (name == schema::kMetadataGroup) {
             read_metadata(guard);
             continue;
         }
         const int rank = rank_of(name);
         if (rank < 0) {
-            if (name.rfind("rank", 0) == 0) odd_rank_groups.push_back(name);
+            if (name.rfind(schema::kRankGroupPrefix, 0) == 0) odd_rank_groups.push_back(name);
             continue;
         }
         RankInfo info;
         info.rank = rank;
         Hid rank_group = open_group(path, file.get(), name);
-        const htri_t has_offset = H5Aexists(rank_group.get(), "clock_offset_ns");
+        const htri_t has_offset = H5Aexists(rank_group.get(), schema::kClockOffsetAttribute);
         if (has_offset < 0) fail_hdf5(path, "cannot read the attributes of " + name);
         if (has_offset > 0) {
-            const std::string text = attribute_text(path, rank_group.get(), "clock_offset_ns",
+            const std::string text = attribute_text(path, rank_group.get(), schema::kClockOffsetAttribute,
                                                     name + " attribute clock_offset_ns");
             const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), info.clock_offset_ns);
             if (error != std::errc{} || end != text.data() + text.size()) {
                 fail(path, name + " attribute clock_offset_ns is not an integer: " + text);
             }
         }
-        if (link_exists(path, rank_group.get(), "regions")) {
-            Hid regions = open_group(path, rank_group.get(), "regions");
+        if (link_exists(path, rank_group.get(), schema::kRegionsGroup)) {
+            Hid regions = open_group(path, rank_group.get(), schema::kRegionsGroup);
             std::unordered_set<std::string> seen;
             for (const auto& link : link_names(path, regions.get(), name + "/regions")) {
                 guard.progress();
@@ -397,7 +357,7 @@ void ProfileFile::Impl::open(ReadGuard& guard) {
 }
 
 void ProfileFile::Impl::read_metadata(ReadGuard& guard) {
-    Hid group(H5Oopen(file.get(), "metadata", H5P_DEFAULT), H5Oclose);
+    Hid group(H5Oopen(file.get(), schema::kMetadataGroup, H5P_DEFAULT), H5Oclose);
     if (!group.valid()) fail_hdf5(path, "cannot open metadata");
     std::vector<std::string> names;
     hsize_t index = 0;
@@ -422,12 +382,12 @@ std::optional<RegionInfo> ProfileFile::Impl::read_region(hid_t regions, const st
     Hid group = open_group(path, regions, link);
     RegionInfo region;
     region.group = group_path;
-    const htri_t has_name = H5Aexists(group.get(), "name");
+    const htri_t has_name = H5Aexists(group.get(), schema::kNameAttribute);
     if (has_name < 0) fail_hdf5(path, "cannot read the attributes of " + group_path);
     // Our writer escapes a link name and gives every group it writes the original name in its
     // "name" attribute; the Python library escapes nothing and writes no attribute, so a link
     // without one is the name as it is ("x%41" stays "x%41").
-    region.name = has_name > 0 ? attribute_text(path, group.get(), "name", group_path + " attribute name") : link;
+    region.name = has_name > 0 ? attribute_text(path, group.get(), schema::kNameAttribute, group_path + " attribute name") : link;
 
     auto length = [&](const char* name, bool required) {
         return dataset_length(path, file.get(), group.get(), group_path, name, required);
@@ -441,33 +401,32 @@ std::optional<RegionInfo> ProfileFile::Impl::read_region(hid_t regions, const st
     // A group whose datasets are partly missing and the rest empty is a region the writer did
     // not finish (a failure, a kill, between creating its group and its last dataset): left
     // out, with a warning. Missing beside data is damage, and refused.
-    const std::int64_t host = length("start_times", false);
-    const std::int64_t host_end = length("end_times", false);
+    const std::int64_t host = length(schema::kStartTimes, false);
+    const std::int64_t host_end = length(schema::kEndTimes, false);
     if (host < 0 || host_end < 0) {
         bool empty = host <= 0 && host_end <= 0;
-        for (const char* name : {"thread_ids", "device_start_times", "device_end_times", "device_streams",
-                                 "device_host_fallback"}) {
-            empty = empty && length(name, false) <= 0;
+        for (std::size_t c = 2; c < schema::kColumnNames.size(); ++c) {
+            empty = empty && length(schema::kColumnNames[c], false) <= 0;
         }
         if (empty) return std::nullopt;
         fail(path, group_path + "/" + (host < 0 ? "start_times" : "end_times") + " is missing");
     }
     expect_same(host_end, host, "end_times", "start_times");
-    const std::int64_t threads = length("thread_ids", false);
+    const std::int64_t threads = length(schema::kThreadIds, false);
     expect_same(threads, host, "thread_ids", "start_times");
     region.host_count = static_cast<std::uint64_t>(host);
     region.has_thread_ids = threads >= 0;
 
-    const std::int64_t device = length("device_start_times", false);
-    const std::int64_t device_end = length("device_end_times", false);
+    const std::int64_t device = length(schema::kDeviceStartTimes, false);
+    const std::int64_t device_end = length(schema::kDeviceEndTimes, false);
     if ((device < 0) != (device_end < 0)) {
         fail(path, group_path + ": " + (device < 0 ? "device_start_times" : "device_end_times") +
                        " is missing while the other device dataset is present");
     }
     if (device >= 0) {
         expect_same(device_end, device, "device_end_times", "device_start_times");
-        expect_same(length("device_streams", false), device, "device_streams", "device_start_times");
-        expect_same(length("device_host_fallback", false), device, "device_host_fallback",
+        expect_same(length(schema::kDeviceStreams, false), device, "device_streams", "device_start_times");
+        expect_same(length(schema::kDeviceHostFallback, false), device, "device_host_fallback",
                     "device_start_times");
         region.device_count = static_cast<std::uint64_t>(device);
     }
@@ -495,7 +454,7 @@ void ProfileFile::Impl::read_slice(const RegionInfo& region, const char* name, s
 }
 
 ProfileFile::ProfileFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
-    silence_hdf5();
+    format::silence_errors();
     impl_->path = path;
     ReadGuard guard(path);
     try {
@@ -533,7 +492,7 @@ std::vector<std::int32_t> ProfileFile::read_thread_ids(const RegionInfo& region,
     const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
     std::vector<std::int32_t> ids;
     if (region.has_thread_ids) {
-        impl_->read_slice(region, "thread_ids", first, n, ids);
+        impl_->read_slice(region, schema::kThreadIds, first, n, ids);
     } else {
         ids.assign(n, 0);
     }
@@ -566,8 +525,8 @@ void keep_only(std::vector<T>& v, const std::vector<bool>& keep) {
 HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
     const std::uint64_t n = first < region.host_count ? std::min(count, region.host_count - first) : 0;
     HostColumns columns;
-    impl_->read_slice(region, "start_times", first, n, columns.start_times);
-    impl_->read_slice(region, "end_times", first, n, columns.end_times);
+    impl_->read_slice(region, schema::kStartTimes, first, n, columns.start_times);
+    impl_->read_slice(region, schema::kEndTimes, first, n, columns.end_times);
     columns.thread_ids = read_thread_ids(region, first, n);
     shift(columns.start_times, region.clock_offset_ns);
     shift(columns.end_times, region.clock_offset_ns);
@@ -578,15 +537,15 @@ HostColumns ProfileFile::read_host(const RegionInfo& region, std::uint64_t first
 DeviceColumns ProfileFile::read_device(const RegionInfo& region, std::uint64_t first, std::uint64_t count) const {
     const std::uint64_t n = first < region.device_count ? std::min(count, region.device_count - first) : 0;
     DeviceColumns columns;
-    impl_->read_slice(region, "device_start_times", first, n, columns.start_times);
-    impl_->read_slice(region, "device_end_times", first, n, columns.end_times);
-    if (n > 0 && impl_->has_dataset(region, "device_streams")) {
-        impl_->read_slice(region, "device_streams", first, n, columns.streams);
+    impl_->read_slice(region, schema::kDeviceStartTimes, first, n, columns.start_times);
+    impl_->read_slice(region, schema::kDeviceEndTimes, first, n, columns.end_times);
+    if (n > 0 && impl_->has_dataset(region, schema::kDeviceStreams)) {
+        impl_->read_slice(region, schema::kDeviceStreams, first, n, columns.stream_ids);
     } else {
-        columns.streams.assign(n, 0);
+        columns.stream_ids.assign(n, 0);
     }
-    if (n > 0 && impl_->has_dataset(region, "device_host_fallback")) {
-        impl_->read_slice(region, "device_host_fallback", first, n, columns.host_fallback);
+    if (n > 0 && impl_->has_dataset(region, schema::kDeviceHostFallback)) {
+        impl_->read_slice(region, schema::kDeviceHostFallback, first, n, columns.host_fallback);
     } else {
         columns.host_fallback.assign(n, 0);
     }
@@ -624,7 +583,7 @@ void ProfileFile::Impl::leave_out_invalid(const RegionInfo& region, bool device,
     if constexpr (std::is_same_v<Columns, HostColumns>) {
         keep_only(columns.thread_ids, keep);
     } else {
-        keep_only(columns.streams, keep);
+        keep_only(columns.stream_ids, keep);
         keep_only(columns.host_fallback, keep);
     }
 }

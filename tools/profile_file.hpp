@@ -52,7 +52,7 @@ struct HostColumns {
 /// Device intervals, on the host timeline.
 struct DeviceColumns {
     std::vector<std::int64_t> start_times, end_times;  ///< ns
-    std::vector<std::int64_t> streams;                 ///< zeros when the file has none
+    std::vector<std::int64_t> stream_ids;              ///< dataset device_streams; zeros when the file has none
     std::vector<std::uint8_t> host_fallback;           ///< zeros when the file has none
 };
 

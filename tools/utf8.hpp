@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <string_view>
 
+#include "format/utf8.hpp"
+
 namespace scope_profiler::cli::utf8 {
 
-/// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
-/// surrogates U+D800..U+DFFF, nothing above U+10FFFF), or 0 when the bytes there are not one.
-[[nodiscard]] std::size_t sequence_length(std::string_view text, std::size_t i) noexcept;
+/// The length of the well-formed UTF-8 sequence at text[i], or 0 when the bytes there are not
+/// one (the file format's definition, format/utf8.hpp).
+using format::utf8::sequence_length;
 
 /// Whether the character at text[i], of `length` bytes (from sequence_length), may appear in
 /// XML 1.0: not U+FFFE or U+FFFF, no control character but tab, line feed and carriage return.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "format/names.hpp"
 #include "h5_writer.hpp"
 
 namespace h5 = scope_profiler::detail::h5;
@@ -26,7 +27,7 @@ h5::RegionColumns region(std::string name, std::int64_t first, int host, int dev
     for (int i = 0; i < device; ++i) {
         r.device_start_times.push_back(first + 500 + 1000 * i);
         r.device_end_times.push_back(first + 520 + 1000 * i);
-        r.device_streams.push_back(7);
+        r.device_stream_ids.push_back(7);
         r.device_host_fallback.push_back(0);
     }
     return r;
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
         json << (k ? "," : "") << "\n    \"" << rank << "\": {";
         for (std::size_t i = 0; i < regions.size(); ++i) {
             const h5::RegionColumns& r = regions[i];
-            json << (i ? "," : "") << "\n      " << json_string(h5::escape_name(r.name)) << ": {"
+            json << (i ? "," : "") << "\n      " << json_string(scope_profiler::format::escape_name(r.name)) << ": {"
                  << "\"name_hex\": \"" << hex(r.name) << "\", "
                  << "\"start_times\": " << json_array(r.start_times) << ", "
                  << "\"end_times\": " << json_array(r.end_times) << ", "

@@ -116,7 +116,7 @@ protected:
         inner.thread_ids = {0, 0, 1};
         inner.device_start_times = {150, 600};
         inner.device_end_times = {350, 800};
-        inner.device_streams = {7, 7};
+        inner.device_stream_ids = {7, 7};
         inner.device_host_fallback = {0, 0};
         tools_test::write_ours(file("run.h5"), {{0, {host_region("outer", {0}, {1000}), inner}}});
     }

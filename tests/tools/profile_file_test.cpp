@@ -39,7 +39,7 @@ TEST_F(ProfileFileTest, ReadsOurLayoutWithExactNames) {
     auto odd = host_region("a/b%c.", {1, 2}, {3, 5}, 4);
     odd.device_start_times = {10};
     odd.device_end_times = {12};
-    odd.device_streams = {99};
+    odd.device_stream_ids = {99};
     odd.device_host_fallback = {1};
     tools_test::write_ours(file("ours.h5"), {{0, {host_region("solve", {0}, {7}), odd}}, {3, {}}});
     const cli::ProfileFile f(file("ours.h5"));
@@ -59,7 +59,7 @@ TEST_F(ProfileFileTest, ReadsOurLayoutWithExactNames) {
     EXPECT_EQ(host.end_times, (std::vector<std::int64_t>{3, 5}));
     EXPECT_EQ(host.thread_ids, (std::vector<std::int32_t>{4, 4}));
     const auto device = f.read_device(r);
-    EXPECT_EQ(device.streams, (std::vector<std::int64_t>{99}));
+    EXPECT_EQ(device.stream_ids, (std::vector<std::int64_t>{99}));
     EXPECT_EQ(device.host_fallback, (std::vector<std::uint8_t>{1}));
     EXPECT_EQ(metadata_value(f, "hostname"), "testhost");
     EXPECT_EQ(metadata_value(f, "mpi_size"), "2");
@@ -71,7 +71,7 @@ TEST_F(ProfileFileTest, PutsEveryRankOnRankZerosClockWithItsOffset) {
         auto r = host_region("step", {10000, 20000}, {10500, 20700}, 2);
         r.device_start_times = {30000};
         r.device_end_times = {30100};
-        r.device_streams = {7};
+        r.device_stream_ids = {7};
         r.device_host_fallback = {0};
         rank_file.append(r);
         rank_file.close();

@@ -84,7 +84,7 @@ inline void write_sample(const std::string& path, bool second_rank) {
     inner.thread_ids = {0, 0, 1};
     inner.device_start_times = {5, 15};
     inner.device_end_times = {10, 35};
-    inner.device_streams = {7, 7};
+    inner.device_stream_ids = {7, 7};
     inner.device_host_fallback = {0, 1};
     std::vector<std::pair<int, std::vector<h5::RegionColumns>>> ranks = {{0, {host_region("outer", {0}, {100}), inner}}};
     if (second_rank) ranks.push_back({1, {host_region("outer", {0}, {300})}});

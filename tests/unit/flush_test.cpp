@@ -270,7 +270,7 @@ TEST_F(Flush, ResolvedDeviceIntervalsAreFlushedAndStillCountedOnce) {
     std::vector<std::int64_t> expected(35);
     for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = 1000 * static_cast<std::int64_t>(i + 1);
     EXPECT_EQ(starts, expected);
-    EXPECT_EQ(columns.device_streams, std::vector<std::int64_t>(35, 3));
+    EXPECT_EQ(columns.device_stream_ids, std::vector<std::int64_t>(35, 3));
     EXPECT_EQ(columns.start_times.size(), 35u);  // the CPU side of each device scope
 }
 

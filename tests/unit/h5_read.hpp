@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "format/names.hpp"
 #include "h5_writer.hpp"
 
 namespace h5_read {
@@ -101,7 +102,7 @@ inline RegionColumns read_region(hid_t regions, const std::string& link) {
     r.thread_ids = read_dataset<std::int32_t>(group, "thread_ids");
     r.device_start_times = read_dataset<std::int64_t>(group, "device_start_times");
     r.device_end_times = read_dataset<std::int64_t>(group, "device_end_times");
-    r.device_streams = read_dataset<std::int64_t>(group, "device_streams");
+    r.device_stream_ids = read_dataset<std::int64_t>(group, "device_streams");
     r.device_host_fallback = read_dataset<std::uint8_t>(group, "device_host_fallback");
     return r;
 }
@@ -121,7 +122,7 @@ inline Layout read_ranks(hid_t file) {
         auto& by_name = layout[rank];
         for (const std::string& link : links_of(regions)) {
             RegionColumns r = read_region(regions, link);
-            EXPECT_EQ(link, scope_profiler::detail::h5::escape_name(r.name));
+            EXPECT_EQ(link, scope_profiler::format::escape_name(r.name));
             by_name[r.name] = std::move(r);
         }
     }

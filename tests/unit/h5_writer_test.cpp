@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "format/names.hpp"
 #include "h5_read.hpp"
 #include "scratch_dir.hpp"
 #include "h5_writer.hpp"
@@ -45,19 +46,19 @@ using namespace h5_read;
 
 void expect_same(const RegionColumns& a, const RegionColumns& b) {
     EXPECT_EQ(a.name, b.name);
-    EXPECT_EQ(a.start_times, b.start_times) << h5::escape_name(a.name);
-    EXPECT_EQ(a.end_times, b.end_times) << h5::escape_name(a.name);
-    EXPECT_EQ(a.thread_ids, b.thread_ids) << h5::escape_name(a.name);
-    EXPECT_EQ(a.device_start_times, b.device_start_times) << h5::escape_name(a.name);
-    EXPECT_EQ(a.device_end_times, b.device_end_times) << h5::escape_name(a.name);
-    EXPECT_EQ(a.device_streams, b.device_streams) << h5::escape_name(a.name);
-    EXPECT_EQ(a.device_host_fallback, b.device_host_fallback) << h5::escape_name(a.name);
+    EXPECT_EQ(a.start_times, b.start_times) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.end_times, b.end_times) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.thread_ids, b.thread_ids) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.device_start_times, b.device_start_times) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.device_end_times, b.device_end_times) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.device_stream_ids, b.device_stream_ids) << scope_profiler::format::escape_name(a.name);
+    EXPECT_EQ(a.device_host_fallback, b.device_host_fallback) << scope_profiler::format::escape_name(a.name);
 }
 
 bool same(const RegionColumns& a, const RegionColumns& b) {
     return a.name == b.name && a.start_times == b.start_times && a.end_times == b.end_times &&
            a.thread_ids == b.thread_ids && a.device_start_times == b.device_start_times &&
-           a.device_end_times == b.device_end_times && a.device_streams == b.device_streams &&
+           a.device_end_times == b.device_end_times && a.device_stream_ids == b.device_stream_ids &&
            a.device_host_fallback == b.device_host_fallback;
 }
 
@@ -68,7 +69,7 @@ void expect_same(const Layout& a, const Layout& b) {
         const auto& other = b.at(rank);
         ASSERT_EQ(regions.size(), other.size()) << "rank " << rank;
         for (const auto& [name, columns] : regions) {
-            ASSERT_TRUE(other.contains(name)) << h5::escape_name(name);
+            ASSERT_TRUE(other.contains(name)) << scope_profiler::format::escape_name(name);
             expect_same(columns, other.at(name));
         }
     }
@@ -92,7 +93,7 @@ RegionColumns make_columns(const std::string& name, std::size_t host, std::size_
         r.device_start_times.push_back(t);
         t += static_cast<std::int64_t>(random() % 100'000);
         r.device_end_times.push_back(t);
-        r.device_streams.push_back(static_cast<std::int64_t>(random()));
+        r.device_stream_ids.push_back(static_cast<std::int64_t>(random()));
         r.device_host_fallback.push_back(static_cast<std::uint8_t>(random() % 2));
     }
     return r;
@@ -106,7 +107,7 @@ void append_to(RegionColumns& all, const RegionColumns& chunk) {
     add(all.thread_ids, chunk.thread_ids);
     add(all.device_start_times, chunk.device_start_times);
     add(all.device_end_times, chunk.device_end_times);
-    add(all.device_streams, chunk.device_streams);
+    add(all.device_stream_ids, chunk.device_stream_ids);
     add(all.device_host_fallback, chunk.device_host_fallback);
 }
 
@@ -123,22 +124,22 @@ class H5Writer : public ScratchDir {};
 // ---- names ----------------------------------------------------------------------------------
 
 TEST(H5Names, EscapeIsReversibleOnTrickyNames) {
-    EXPECT_EQ(h5::escape_name("a/b"), "a%2Fb");
-    EXPECT_EQ(h5::escape_name("."), "%2E");
-    EXPECT_EQ(h5::escape_name(".."), "..");
-    EXPECT_EQ(h5::escape_name("%"), "%25");
-    EXPECT_EQ(h5::escape_name("ünï"), "ünï");
-    EXPECT_EQ(h5::escape_name("\xff\xfe"), "%FF%FE");
-    EXPECT_EQ(h5::escape_name("tab\t"), "tab%09");
-    EXPECT_EQ(h5::escape_name("x/./y"), "x%2F.%2Fy");
-    EXPECT_EQ(h5::escape_name(" spaced name "), " spaced name ");
-    EXPECT_EQ(h5::escape_name("\xed\xa0\x80"), "%ED%A0%80");  // a surrogate is not UTF-8
-    EXPECT_EQ(h5::escape_name("\xc0\xaf"), "%C0%AF");         // nor an overlong '/'
-    EXPECT_EQ(h5::escape_name("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
-    EXPECT_EQ(h5::escape_name("\x7f"), "%7F");
+    EXPECT_EQ(scope_profiler::format::escape_name("a/b"), "a%2Fb");
+    EXPECT_EQ(scope_profiler::format::escape_name("."), "%2E");
+    EXPECT_EQ(scope_profiler::format::escape_name(".."), "..");
+    EXPECT_EQ(scope_profiler::format::escape_name("%"), "%25");
+    EXPECT_EQ(scope_profiler::format::escape_name("ünï"), "ünï");
+    EXPECT_EQ(scope_profiler::format::escape_name("\xff\xfe"), "%FF%FE");
+    EXPECT_EQ(scope_profiler::format::escape_name("tab\t"), "tab%09");
+    EXPECT_EQ(scope_profiler::format::escape_name("x/./y"), "x%2F.%2Fy");
+    EXPECT_EQ(scope_profiler::format::escape_name(" spaced name "), " spaced name ");
+    EXPECT_EQ(scope_profiler::format::escape_name("\xed\xa0\x80"), "%ED%A0%80");  // a surrogate is not UTF-8
+    EXPECT_EQ(scope_profiler::format::escape_name("\xc0\xaf"), "%C0%AF");         // nor an overlong '/'
+    EXPECT_EQ(scope_profiler::format::escape_name("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
+    EXPECT_EQ(scope_profiler::format::escape_name("\x7f"), "%7F");
     for (const std::string& name : tricky_names()) {
-        const std::string escaped = h5::escape_name(name);
-        EXPECT_EQ(h5::unescape_name(escaped), name) << escaped;
+        const std::string escaped = scope_profiler::format::escape_name(name);
+        EXPECT_EQ(scope_profiler::format::unescape_name(escaped), name) << escaped;
         EXPECT_EQ(escaped.find('/'), std::string::npos) << escaped;
         EXPECT_NE(escaped, ".");
         EXPECT_FALSE(escaped.empty());
@@ -151,35 +152,35 @@ TEST(H5Names, EscapedNamesOfRandomBytesAreSafeAndReversible) {
         std::string name(1 + random() % 12, '\0');
         for (char& c : name) c = static_cast<char>(random() % 256);
         if (i % 3 == 0) name[0] = '.';
-        const std::string escaped = h5::escape_name(name);
-        ASSERT_EQ(h5::unescape_name(escaped), name);
+        const std::string escaped = scope_profiler::format::escape_name(name);
+        ASSERT_EQ(scope_profiler::format::unescape_name(escaped), name);
         ASSERT_EQ(escaped.find('/'), std::string::npos);
         ASSERT_NE(escaped, ".");
         // The escaped name is valid UTF-8 without control bytes: escaping it again only
         // escapes its '%' signs.
         std::string percent_escaped;
         for (char c : escaped) percent_escaped += c == '%' ? std::string("%25") : std::string(1, c);
-        ASSERT_EQ(h5::escape_name(escaped), percent_escaped);
+        ASSERT_EQ(scope_profiler::format::escape_name(escaped), percent_escaped);
     }
 }
 
 TEST(H5Names, UnescapeKeepsAStrayPercentSign) {
-    EXPECT_EQ(h5::unescape_name("100%"), "100%");
-    EXPECT_EQ(h5::unescape_name("%zz"), "%zz");
-    EXPECT_EQ(h5::unescape_name("%2f"), "/");
+    EXPECT_EQ(scope_profiler::format::unescape_name("100%"), "100%");
+    EXPECT_EQ(scope_profiler::format::unescape_name("%zz"), "%zz");
+    EXPECT_EQ(scope_profiler::format::unescape_name("%2f"), "/");
 }
 
 // ---- metadata -------------------------------------------------------------------------------
 
 TEST(H5Names, AMessageShowsALongNameCutWithItsLength) {
-    EXPECT_EQ(h5::name_for_message("solver/a b"), "solver/a b");
+    EXPECT_EQ(scope_profiler::format::name_for_message("solver/a b"), "solver/a b");
     const std::string eighty(80, 'x');
-    EXPECT_EQ(h5::name_for_message(eighty), eighty);
-    EXPECT_EQ(h5::name_for_message(std::string(1 << 20, 'a')),
+    EXPECT_EQ(scope_profiler::format::name_for_message(eighty), eighty);
+    EXPECT_EQ(scope_profiler::format::name_for_message(std::string(1 << 20, 'a')),
               std::string(60, 'a') + "... (1048576 bytes)");
     // Not cut inside a UTF-8 sequence: "ü" is 2 bytes, the 60th byte starts one.
     const std::string umlauts = std::string(59, 'a') + std::string(20, '\0').replace(0, 20, "üüüüüüüüüü");
-    EXPECT_EQ(h5::name_for_message(umlauts + std::string(10, 'b')),
+    EXPECT_EQ(scope_profiler::format::name_for_message(umlauts + std::string(10, 'b')),
               std::string(59, 'a') + "... (" + std::to_string(umlauts.size() + 10) + " bytes)");
 }
 
@@ -250,13 +251,13 @@ TEST_F(H5Writer, RankFileNameAttributesKeepTheExactBytes) {
     Id regions(H5Gopen2(f, "rank0/regions", H5P_DEFAULT), H5Gclose);
     std::vector<std::string> links = links_of(regions);
     std::vector<std::string> expected;
-    for (const std::string& name : tricky_names()) expected.push_back(h5::escape_name(name));
+    for (const std::string& name : tricky_names()) expected.push_back(scope_profiler::format::escape_name(name));
     std::sort(links.begin(), links.end());
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(links, expected);
     for (const std::string& name : tricky_names()) {
-        Id group(H5Gopen2(regions, h5::escape_name(name).c_str(), H5P_DEFAULT), H5Gclose);
-        ASSERT_GE(group, 0) << h5::escape_name(name);
+        Id group(H5Gopen2(regions, scope_profiler::format::escape_name(name).c_str(), H5P_DEFAULT), H5Gclose);
+        ASSERT_GE(group, 0) << scope_profiler::format::escape_name(name);
         EXPECT_EQ(read_string_attribute(group, "name"), name);
         Id attribute(H5Aopen(group, "name", H5P_DEFAULT), H5Aclose);
         Id type(H5Aget_type(attribute), H5Tclose);
@@ -336,7 +337,7 @@ TEST_F(H5Writer, ErrorsAreOneClearSentenceAndHdf5PrintsNothing) {
     EXPECT_EQ(message.rfind("scope_profiler: cannot create " + path + ": H5Fcreate failed (", 0), 0u)
         << message;
     EXPECT_NE(message.find("No such file or directory"), std::string::npos) << message;
-    EXPECT_NE(message.find("h5_writer.cpp:"), std::string::npos) << message;
+    EXPECT_NE(message.find("rank_file.cpp:"), std::string::npos) << message;
 }
 
 TEST_F(H5Writer, RankFilesOfSeveralThreadsAtOnce) {
@@ -472,7 +473,7 @@ TEST_F(H5Writer, MergeOfThreeRankFilesEqualsWriteMerged) {
                 part.thread_ids = slice(r.thread_ids, begin, end);
                 part.device_start_times = slice(r.device_start_times, begin, end);
                 part.device_end_times = slice(r.device_end_times, begin, end);
-                part.device_streams = slice(r.device_streams, begin, end);
+                part.device_stream_ids = slice(r.device_stream_ids, begin, end);
                 part.device_host_fallback = slice(r.device_host_fallback, begin, end);
                 return part;
             };

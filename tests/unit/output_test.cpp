@@ -45,7 +45,7 @@ TEST_F(Output, FinalizeWritesEveryRegionAsTheQueriesSeeIt) {
     EXPECT_EQ(s.start_times.size(), 4u);  // 3 host scopes + the CPU side of the device scope
     EXPECT_EQ(s.device_start_times, std::vector<std::int64_t>{5000});
     EXPECT_EQ(s.device_end_times, std::vector<std::int64_t>{6000});
-    EXPECT_EQ(s.device_streams, std::vector<std::int64_t>{7});
+    EXPECT_EQ(s.device_stream_ids, std::vector<std::int64_t>{7});
     EXPECT_EQ(s.device_host_fallback, std::vector<std::uint8_t>{0});
     EXPECT_EQ(regions.at("a/b ünï").start_times.size(), 1u);  // escaped on disk, exact in "name"
     EXPECT_TRUE(regions.at("never_called").start_times.empty());
