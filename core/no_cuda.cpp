@@ -1,4 +1,5 @@
-// What a build without the CUDA toolkit links instead of cuda/: no NVTX, host-timed device scopes.
+// What a build without the CUDA layer links instead of cuda/: host-timed device scopes, no GPU
+// statistics. (NVTX is core/nvtx.cpp or core/no_nvtx.cpp, apart from CUDA.)
 #include <algorithm>
 
 #include "device_backend.hpp"
@@ -10,10 +11,6 @@ namespace scope_profiler::detail {
 std::unique_ptr<DeviceBackend> make_default_device_backend() {
     return make_host_fallback_backend("this build of scope-profiler has no CUDA support");
 }
-
-void nvtx_push(const Region&, NvtxCategory) noexcept {}
-void nvtx_pop() noexcept {}
-bool nvtx_prepare() noexcept { return false; }
 
 // Without CCCL, the same moments as cuda/stats_functors.hpp in a plain loop.
 Moments host_moments(std::span<const std::int64_t> values) noexcept {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, build, run every test with ctest (labels unit,
 # integration, tools, mpi, gpu, and cudasim: the device path on the simulated CUDA runtime, which
-# must not skip), then build the library and its unit and cudasim tests under ThreadSanitizer,
+# must not skip), the NVTX tests again in a build without the CUDA layer, then build the library
+# and its unit and cudasim tests under ThreadSanitizer,
 # and under Address and UndefinedBehavior Sanitizers (with the tools' tests), and run them again;
 # last, fuzz the reader of profiling files for 60 s (scripts/fuzz.sh).
 # (Tests labelled gpu report Skipped on a machine without one.)
@@ -30,6 +31,15 @@ elif [[ -x /usr/local/cuda/bin/nvcc ]] || command -v nvcc >/dev/null 2>&1; then
   exit 1
 fi
 
+# NVTX is not CUDA: a host-only build (the CUDA layer off) that finds the NVTX3 headers (the
+# toolkit's) emits the same ranges; the capture tests run there too, and must run.
+if [[ -f /usr/local/cuda/include/nvtx3/nvToolsExt.h ]]; then
+  cmake -S . -B build-host -DCMAKE_BUILD_TYPE=Release -DSCOPE_PROFILER_CUDA=OFF \
+    -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_BENCH=OFF -DSCOPE_PROFILER_SAMPLES=OFF \
+    -DSCOPE_PROFILER_TOOLS=OFF
+  cmake --build build-host -j2 --target scope_profiler_nvtx_test nvtx_capture_selftest
+  ctest --test-dir build-host -R nvtx --no-tests=error --output-on-failure
+fi
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCOPE_PROFILER_SANITIZE=thread \
   -DSCOPE_PROFILER_TESTS=ON -DSCOPE_PROFILER_BENCH=OFF -DSCOPE_PROFILER_SAMPLES=OFF \
   -DSCOPE_PROFILER_TOOLS=OFF

@@ -1,6 +1,8 @@
 // NVTX ranges for every region: one domain, "scope_profiler"; a registered string and a color
 // per region, made once; category 1 "host", 2 "device". With no tool attached an NVTX call is a
-// load and a branch inside NVTX.
+// load and a branch inside NVTX. NVTX3 is header-only and not CUDA: this file is built wherever
+// its headers are found (the CUDA toolkit's, or a standalone NVTX), with or without the CUDA
+// layer; core/no_nvtx.cpp otherwise.
 #include <nvtx3/nvToolsExt.h>
 
 #include <atomic>
