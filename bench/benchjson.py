@@ -1,7 +1,21 @@
 """Shared by the table scripts: run a Google Benchmark binary and read its JSON medians."""
+import argparse
 import json
 import subprocess
 import sys
+
+
+def table_parser(doc, repetitions, min_time, gpu=False):
+    """The options every table script takes: the binary, --repetitions, --min-time, --strict, and
+    with gpu --require-gpu. The caller adds its own and parses."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("binary")
+    parser.add_argument("--repetitions", type=int, default=repetitions)
+    parser.add_argument("--min-time", default=min_time)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    if gpu:
+        parser.add_argument("--require-gpu", action="store_true", help="fail when a GPU row was skipped")
+    return parser
 
 
 def run(binary, args):

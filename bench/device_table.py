@@ -13,10 +13,9 @@ GPU rows print "skipped: no GPU" when the binary found no usable device.
 --simulated: the binary runs on the simulated CUDA runtime (scope_profiler::cuda_sim); the device
 rows are marked "simulated": CPU costs on the simulator, not what a GPU's driver costs.
 """
-import argparse
 import sys
 
-from benchjson import collect as collect_rows, finish, run, to_ns
+from benchjson import collect as collect_rows, finish, run, to_ns, table_parser
 
 GPU_BENCHMARKS = ("BM_RawEventRecordPair", "BM_DeviceScope", "BM_ResolveThroughput")
 
@@ -39,12 +38,7 @@ def collect(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("binary")
-    parser.add_argument("--repetitions", type=int, default=7)
-    parser.add_argument("--min-time", default="0.3")
-    parser.add_argument("--require-gpu", action="store_true", help="fail when a GPU row was skipped")
-    parser.add_argument("--strict", action="store_true", help="fail when a target is missed")
+    parser = table_parser(__doc__, repetitions=7, min_time="0.3", gpu=True)
     parser.add_argument("--simulated", action="store_true", help="label the device rows as simulated")
     a = parser.parse_args()
     sim = " (simulated runtime)" if a.simulated else ""

@@ -7,19 +7,14 @@ Enter+exit times are medians over the repetitions, with flush on and off measure
 run; the tail percentiles are medians over the repetitions too. --quick leaves out the merge of
 8 ranks x 10 M intervals (it writes 3.2 GB).
 """
-import argparse
 import sys
 
-from benchjson import collect, finish, run, to_ns
+from benchjson import collect, finish, run, to_ns, table_parser
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("binary")
-    parser.add_argument("--repetitions", type=int, default=7)
-    parser.add_argument("--min-time", default="0.3")
+    parser = table_parser(__doc__, repetitions=7, min_time="0.3")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     a = parser.parse_args()
 
     # Repetitions of flush on and off interleaved at random: load that comes and goes on a shared

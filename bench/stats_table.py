@@ -11,10 +11,9 @@ Every time is the median over the repetitions. Rows:
 GPU rows print "skipped: no GPU" when the binary found no usable device.
 --require-gpu: exit 1 when a GPU row was skipped. --strict: exit 1 when a target is missed.
 """
-import argparse
 import sys
 
-from benchjson import collect as collect_rows, finish, run, to_ns
+from benchjson import collect as collect_rows, finish, run, to_ns, table_parser
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 
@@ -48,13 +47,8 @@ def fmt_time(ns):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("binary")
-    parser.add_argument("--repetitions", type=int, default=5)
-    parser.add_argument("--min-time", default="0.5")
+    parser = table_parser(__doc__, repetitions=5, min_time="0.5", gpu=True)
     parser.add_argument("--filter", default="", help="passed on as --benchmark_filter (default: all)")
-    parser.add_argument("--require-gpu", action="store_true", help="fail when a GPU row was skipped")
-    parser.add_argument("--strict", action="store_true", help="fail when a target is missed")
     a = parser.parse_args()
 
     args = [f"--benchmark_repetitions={a.repetitions}", f"--benchmark_min_time={a.min_time}",
