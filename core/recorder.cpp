@@ -9,6 +9,7 @@
 #include "block_pool.hpp"
 #include "flusher.hpp"
 #include "library_threads.hpp"
+#include "region_state.hpp"
 #include "registry.hpp"
 
 namespace scope_profiler::detail {
@@ -45,7 +46,7 @@ void register_thread() noexcept {
 }
 
 void count_dropped(Region& region) noexcept {
-    RegionAccess::dropped(region).fetch_add(1, std::memory_order_relaxed);
+    RegionAccess::state(region).dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
 void record_slow(Region& region, std::int64_t start, std::int64_t end,
@@ -121,7 +122,8 @@ bool ThreadRecorder::push_at_limit(std::int64_t start, std::int64_t end) noexcep
         const std::uint32_t allowed = pending_block_limit();
         if (allowed != 0 && full_blocks.load(std::memory_order_relaxed) >= allowed &&
             !make_room(full_blocks, allowed)) {
-            RegionAccess::backpressure_dropped(*region).fetch_add(1, std::memory_order_relaxed);
+            RegionState& state = RegionAccess::state(*region);
+            state.backpressure_dropped.fetch_add(1, std::memory_order_relaxed);
             return true;  // dropped, and counted as such
         }
         Block* fresh = acquire_block();

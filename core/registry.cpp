@@ -12,6 +12,7 @@
 #include "block_pool.hpp"
 #include "flusher.hpp"
 #include "quiescence.hpp"
+#include "region_state.hpp"
 
 namespace scope_profiler::detail {
 
@@ -48,7 +49,7 @@ Region* Registry::find_in(const Table& table, std::string_view name,
     for (std::size_t i = hash & table.mask;; i = (i + 1) & table.mask) {
         Region* region = table.slots[i].load(std::memory_order_acquire);
         if (region == nullptr) return nullptr;
-        if (region->hash_ == hash && region->name_ == name) return region;
+        if (RegionAccess::hash(*region) == hash && region->name() == name) return region;
     }
 }
 
@@ -57,7 +58,7 @@ Region* Registry::find(std::string_view name) const noexcept {
 }
 
 void Registry::insert(Table& table, Region* region) noexcept {
-    std::size_t i = region->hash_ & table.mask;
+    std::size_t i = RegionAccess::hash(*region) & table.mask;
     while (table.slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table.mask;
     table.slots[i].store(region, std::memory_order_release);
     ++table.used;
@@ -72,8 +73,8 @@ Region& Registry::get_or_create(std::string_view name) {
     Table* table = table_.load(std::memory_order_relaxed);
     if (Region* found = find_in(*table, name, hash)) return *found;  // created meanwhile
     if (regions_.size() >= UINT32_MAX) throw std::length_error("scope_profiler: too many regions");
-    regions_.push_back(std::unique_ptr<Region>(
-        new Region(std::string(name), hash, static_cast<std::uint32_t>(regions_.size()))));
+    regions_.push_back(
+        RegionAccess::make(std::string(name), hash, static_cast<std::uint32_t>(regions_.size())));
     Region* region = regions_.back().get();
     if (2 * (table->used + 1) > table->mask + 1) {
         auto bigger = std::make_unique<Table>(2 * (table->mask + 1));
@@ -89,9 +90,10 @@ Region& Registry::get_or_create(std::string_view name) {
 void Registry::activate(Region& region) {
     std::lock_guard lock(mutex_);
     const std::uint64_t session = session_.load(std::memory_order_relaxed);
-    if (region.session_.load(std::memory_order_relaxed) == session) return;
+    std::atomic<std::uint64_t>& listed_in = RegionAccess::session(region);
+    if (listed_in.load(std::memory_order_relaxed) == session) return;
     listed_.push_back(&region);
-    region.session_.store(session, std::memory_order_relaxed);
+    listed_in.store(session, std::memory_order_relaxed);
 }
 
 ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool timed) noexcept {
@@ -104,8 +106,9 @@ ThreadRecorder* Registry::attach(Region& region, std::int32_t thread_index, bool
         }
         ThreadRecorder* raw = recorder.get();
         {
-            std::lock_guard lock(region.mutex_);
-            region.recorders_.push_back(std::move(recorder));
+            RegionState& state = RegionAccess::state(region);
+            std::lock_guard lock(state.mutex);
+            state.recorders.push_back(std::move(recorder));
         }
         if (!listed(region)) activate(region);
         if (timed) watch_for_flush(region);

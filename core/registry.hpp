@@ -34,7 +34,7 @@ public:
     /// Lists `region` in the current session if it is not listed yet.
     void activate(Region& region);
     bool listed(const Region& region) const noexcept {
-        return region.session_.load(std::memory_order_relaxed) ==
+        return RegionAccess::session(region).load(std::memory_order_relaxed) ==
                session_.load(std::memory_order_relaxed);
     }
 

@@ -13,6 +13,7 @@
 #include "job.hpp"
 #include "library_threads.hpp"
 #include "output.hpp"
+#include "region_state.hpp"
 #include "registry.hpp"
 #include "signals.hpp"
 #include "stats.hpp"
@@ -118,12 +119,13 @@ void Registry::setup_locked(const Config& config, const Job& job) {
     Flusher::instance().discard();
     for (const auto& region : regions_) {
         {
-            std::lock_guard region_lock(region->mutex_);
+            RegionState& state = RegionAccess::state(*region);
+            std::lock_guard region_lock(state.mutex);
             if (!recorders_free)
-                for (auto& recorder : region->recorders_) retired_.push_back(std::move(recorder));
-            region->recorders_.clear();
-            region->dropped_.store(0, std::memory_order_relaxed);
-            region->backpressure_dropped_.store(0, std::memory_order_relaxed);
+                for (auto& recorder : state.recorders) retired_.push_back(std::move(recorder));
+            state.recorders.clear();
+            state.dropped.store(0, std::memory_order_relaxed);
+            state.backpressure_dropped.store(0, std::memory_order_relaxed);
         }
         clear_device_data(*region);
         clear_flushed(*region);
@@ -234,13 +236,13 @@ bool Registry::finalize_locked(bool verbose, std::string_view ended_by, bool col
     std::vector<RegionSummary> summaries;
     summaries.reserve(listed_.size());
     for (const Region* region : listed_) {
-        const std::uint64_t dropped = region->dropped_.load(std::memory_order_relaxed);
+        const RegionState& state = RegionAccess::state(*region);
+        const std::uint64_t dropped = state.dropped.load(std::memory_order_relaxed);
         if (dropped > 0) {
             log(LogLevel::warning, std::to_string(dropped) + " calls of region '" + h5::name_for_message(region->name()) +
                                        "' were lost: memory ran out while recording");
         }
-        const std::uint64_t not_kept =
-            region->backpressure_dropped_.load(std::memory_order_relaxed);
+        const std::uint64_t not_kept = state.backpressure_dropped.load(std::memory_order_relaxed);
         if (not_kept > 0) {
             log(LogLevel::warning, std::to_string(not_kept) + " calls of region '" +
                                        h5::name_for_message(region->name()) +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -131,13 +132,18 @@ struct CallSite {
 SCOPE_PROFILER_NOINLINE Region* resolve_site(CallSite& site, std::string_view name);
 [[noreturn]] SCOPE_PROFILER_NOINLINE void throw_empty_name();
 
+/// The library's one way into a Region's private parts (core/ and cuda/; users never need it).
+/// What every call reads is a member of the Region itself; the rest is its RegionState
+/// (core/region_state.hpp), one pointer away, for the slow paths, the queries and the flusher.
 struct RegionAccess {
     static std::uint32_t id(const Region& r) noexcept { return r.id_; }
-    static std::atomic<std::uint64_t>& dropped(Region& r) noexcept { return r.dropped_; }
-    static std::atomic<std::uint64_t>& backpressure_dropped(Region& r) noexcept {
-        return r.backpressure_dropped_;
-    }
+    static std::uint64_t hash(const Region& r) noexcept { return r.hash_; }
+    static const std::atomic<std::uint64_t>& session(const Region& r) noexcept { return r.session_; }
+    static std::atomic<std::uint64_t>& session(Region& r) noexcept { return r.session_; }
     static std::atomic<const void*>& nvtx(const Region& r) noexcept { return r.nvtx_; }
+    static RegionState& state(const Region& r) noexcept { return *r.state_; }
+    /// A new region with its state (the registry makes one per name; core/region.cpp).
+    static std::unique_ptr<Region> make(std::string name, std::uint64_t hash, std::uint32_t id);
 };
 
 inline std::int64_t now_ns() noexcept {
