@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <iostream>
 #include <mutex>
 #include <numeric>
 #include <map>
@@ -36,7 +35,7 @@ struct DeviceAccess {
             if (limit != 0 && state.device.start_times.size() >= limit) {
                 batch = std::make_shared<const DeviceIntervals>(std::move(state.device));
                 state.device = DeviceIntervals{};
-                state.device_handed.push_back(batch);
+                state.device_awaiting_disk.push_back(batch);
             }
         }
         if (batch) hand_off_device(region, std::move(batch));
@@ -48,7 +47,7 @@ struct DeviceAccess {
         RegionState& state = RegionAccess::state(region);
         std::lock_guard lock(state.device_mutex);
         state.device = DeviceIntervals{};
-        state.device_handed.clear();
+        state.device_awaiting_disk.clear();
         state.device_calls.store(0, std::memory_order_relaxed);
     }
     // In memory: the batches handed to the flusher and not on disk yet, then the rest.
@@ -61,7 +60,7 @@ struct DeviceAccess {
             add(out.stream_ids, from.stream_ids);
             add(out.host_fallback, from.host_fallback);
         };
-        for (const auto& batch : state.device_handed) append(*batch);
+        for (const auto& batch : state.device_awaiting_disk) append(*batch);
         append(state.device);
         return out;
     }

@@ -92,7 +92,7 @@ void record_slow(Region& region, std::int64_t start, std::int64_t end,
 // ---- ThreadRecorder ----
 
 ThreadRecorder::~ThreadRecorder() {
-    for (Block* block : full) release_block(block);
+    for (Block* block : filled) release_block(block);
     release_block(current);
 }
 
@@ -118,10 +118,10 @@ bool ThreadRecorder::push_at_limit(std::int64_t start, std::int64_t end) noexcep
     Block* block = current;
     std::uint32_t n = block->size.load(std::memory_order_relaxed);
     if (n == kBlockCapacity) {
-        // More full blocks not on disk than allowed: the disk cannot keep up (back-pressure).
+        // More filled blocks not on disk than allowed: the disk cannot keep up (back-pressure).
         const std::uint32_t allowed = pending_block_limit();
-        if (allowed != 0 && full_blocks.load(std::memory_order_relaxed) >= allowed &&
-            !make_room(full_blocks, allowed)) {
+        if (allowed != 0 && filled_count.load(std::memory_order_relaxed) >= allowed &&
+            !make_room(filled_count, allowed)) {
             RegionState& state = RegionAccess::state(*region);
             state.backpressure_dropped.fetch_add(1, std::memory_order_relaxed);
             return true;  // dropped, and counted as such
@@ -130,8 +130,8 @@ bool ThreadRecorder::push_at_limit(std::int64_t start, std::int64_t end) noexcep
         if (fresh == nullptr) return false;  // the block stays full: the next call tries again
         try {
             std::lock_guard lock(mutex);
-            full.push_back(block);
-            full_blocks.store(static_cast<std::uint32_t>(full.size()), std::memory_order_relaxed);
+            filled.push_back(block);
+            filled_count.store(static_cast<std::uint32_t>(filled.size()), std::memory_order_relaxed);
             current = fresh;
         } catch (...) {
             release_block(fresh);

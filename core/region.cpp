@@ -42,7 +42,7 @@ void visit_runs(detail::RegionState& state, const RunVisitor& visit,
         std::size_t in_memory = 0;
         for (const auto& recorder : state.recorders) {
             std::lock_guard recorder_lock(recorder->mutex);
-            in_memory += detail::count_in_memory(recorder->full, recorder->flushed,
+            in_memory += detail::count_in_memory(recorder->filled, recorder->flushed,
                                                  detail::published_size(recorder->current));
         }
         locked(in_memory);
@@ -50,7 +50,7 @@ void visit_runs(detail::RegionState& state, const RunVisitor& visit,
     for (const auto& recorder : state.recorders) {
         std::lock_guard recorder_lock(recorder->mutex);
         const detail::Block* current = recorder->current;
-        detail::for_each_run(recorder->full, recorder->flushed, current, detail::published_size(current),
+        detail::for_each_run(recorder->filled, recorder->flushed, current, detail::published_size(current),
                              [&](const std::int64_t* start, const std::int64_t* end,
                                  std::uint32_t n) { visit(recorder->thread_index, start, end, n); });
     }
@@ -174,9 +174,9 @@ std::vector<PendingIntervals> pending_of(Region& region) {
         p.flushed = recorder->flushed;
         p.current = recorder->current;
         p.current_size = published_size(p.current);
-        const bool nothing_new = recorder->full.empty() && p.current_size == p.flushed;
+        const bool nothing_new = recorder->filled.empty() && p.current_size == p.flushed;
         if (nothing_new) continue;
-        p.blocks = recorder->full;
+        p.blocks = recorder->filled;
         out.push_back(std::move(p));
     }
     return out;
@@ -192,13 +192,13 @@ std::vector<Block*> commit_flushed(Region& region, std::span<const PendingInterv
         std::lock_guard recorder_lock(p.recorder->mutex);
         // Only the flusher removes blocks, from the head; the owner appends at the tail. So
         // the blocks taken are still the head, and the oldest block in memory now is the
-        // one that was current (full.front(), or still current).
-        auto& full = p.recorder->full;
+        // one that was current (filled.front(), or still current).
+        auto& filled = p.recorder->filled;
         const auto taken = static_cast<std::ptrdiff_t>(p.blocks.size());
-        done.insert(done.end(), full.begin(), full.begin() + taken);
-        full.erase(full.begin(), full.begin() + taken);
-        p.recorder->full_blocks.store(static_cast<std::uint32_t>(full.size()),
-                                      std::memory_order_relaxed);
+        done.insert(done.end(), filled.begin(), filled.begin() + taken);
+        filled.erase(filled.begin(), filled.begin() + taken);
+        p.recorder->filled_count.store(static_cast<std::uint32_t>(filled.size()),
+                                       std::memory_order_relaxed);
         p.recorder->flushed = p.current_size;
     }
     return done;
@@ -213,7 +213,7 @@ void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
     flushed.device_fallback += static_cast<std::uint64_t>(
         std::count(intervals->host_fallback.begin(), intervals->host_fallback.end(), 1));
     std::lock_guard device_lock(state.device_mutex);
-    std::erase_if(state.device_handed, [&](const auto& b) { return b.get() == intervals; });
+    std::erase_if(state.device_awaiting_disk, [&](const auto& b) { return b.get() == intervals; });
 }
 
 void clear_flushed(Region& region) {

@@ -23,10 +23,11 @@ struct RegionState {
     std::atomic<std::uint64_t> dropped{0};  // calls lost to allocation failure (reported at finalize)
     std::atomic<std::uint64_t> backpressure_dropped{0};  // calls dropped: the disk fell behind
 
-    std::mutex device_mutex;  // guards device and device_handed
-    DeviceIntervals device;   // resolved device intervals, this session
-    // Resolved device intervals handed to the flusher, not on disk yet (oldest first).
-    std::vector<std::shared_ptr<const DeviceIntervals>> device_handed;
+    std::mutex device_mutex;  // guards device and device_awaiting_disk
+    DeviceIntervals device;   // resolved device intervals of this session, not in a batch yet
+    // Batches of resolved device intervals queued for the flusher (hand_off_device) and not on
+    // disk yet, oldest first; a batch leaves once it is written (commit_device_flushed).
+    std::vector<std::shared_ptr<const DeviceIntervals>> device_awaiting_disk;
     std::atomic<std::uint64_t> device_calls{0};  // device scopes exited, this session
 };
 

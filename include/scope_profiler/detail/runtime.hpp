@@ -77,10 +77,10 @@ static_assert(sizeof(Block) == 16384);
 /// the thread. The owning thread writes without a lock; `mutex` guards the block lists and is
 /// taken only when a block fills (once per kBlockCapacity calls), by readers and by the flusher.
 ///
-/// The intervals still in memory are, oldest first: the blocks of `full`, then `current` up to
-/// its published size. The flusher writes them to disk from the oldest on, without stopping
-/// the owner: the first `flushed` intervals of the oldest block (full.front(), or current when
-/// `full` is empty) are on disk already, and a block entirely on disk leaves `full`.
+/// The intervals still in memory are, oldest first: the blocks of `filled`, then `current` up
+/// to its published size. The flusher writes them to disk from the oldest on, without stopping
+/// the owner: the first `flushed` intervals of the oldest block (filled.front(), or current when
+/// `filled` is empty) are on disk already, and a block entirely on disk leaves `filled`.
 struct alignas(64) ThreadRecorder {
     Block* current = nullptr;                 // owner reads freely; changed only under mutex
     std::atomic<std::uint64_t> calls{0};      // written by the owner only
@@ -90,15 +90,15 @@ struct alignas(64) ThreadRecorder {
     std::uint64_t next_mark = UINT64_MAX;     // owner only: the call number that ends the batch
     std::mutex mutex;
     std::uint32_t flushed = 0;                // on disk at the head of the oldest block (mutex)
-    std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
-    std::atomic<std::uint32_t> full_blocks{0};  // full.size(), stored under mutex, read by the owner
+    std::vector<Block*> filled;               // blocks the owner filled, not all on disk yet, in order
+    std::atomic<std::uint32_t> filled_count{0};  // filled.size(), stored under mutex, read by the owner
 
     ThreadRecorder(Region* owner, std::int32_t thread) : thread_index(thread), region(owner) {}
     ~ThreadRecorder();
     /// Starts recording into `first`, with the session's flush marks.
     void begin(Block* first) noexcept;
     /// The owner's slow path, when current->size reaches current->limit: when the block is
-    /// full, moves it to `full` and starts a new one; appends the interval; when it ends a batch
+    /// full, moves it to `filled` and starts a new one; appends the interval; when it ends a batch
     /// of buffer_limit calls (the session flushes), wakes the flusher. False when memory ran out.
     bool push_at_limit(std::int64_t start, std::int64_t end) noexcept;
 };
