@@ -8,7 +8,6 @@
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
 #include "stats.hpp"
-#include "summary.hpp"
 
 namespace scope_profiler {
 

@@ -1,6 +1,8 @@
 #pragma once
 // The registry: every region ever named (permanent, by id and by name), the current session
 // (configuration, regions in first-use order) and the threads that record. Internal to core/.
+// Defined in registry.cpp (regions, recorders, threads) and session.cpp (setup(), finalize()
+// and the session's accessors).
 
 #include <atomic>
 #include <cstdint>
