@@ -25,7 +25,7 @@ constexpr std::size_t kMaxReadyChunks = 8;  // emptied chunks kept for reuse (16
 
 // Lives in the chunk's first block-sized slot; a block finds it by masking its address.
 struct ChunkHeader {
-    std::size_t handed_out = 0;  // blocks carved so far
+    std::size_t carved = 0;  // blocks carved so far
     std::size_t live = 0;        // blocks carved and not returned
 };
 static_assert(sizeof(ChunkHeader) <= sizeof(Block));
@@ -135,7 +135,7 @@ Pool& pool() {
 Block* acquire_block() noexcept {
     Pool& p = pool();
     std::lock_guard lock(p.mutex);
-    if (p.current == nullptr || p.current->handed_out == kBlocksPerChunk) {
+    if (p.current == nullptr || p.current->carved == kBlocksPerChunk) {
         ChunkHeader* chunk = nullptr;
         if (!p.ready.empty()) {
             chunk = p.ready.back();
@@ -151,8 +151,8 @@ Block* acquire_block() noexcept {
     }
     ChunkHeader* chunk = p.current;
     auto* slot = reinterpret_cast<Block*>(reinterpret_cast<char*>(chunk) +
-                                          (1 + chunk->handed_out) * sizeof(Block));
-    ++chunk->handed_out;
+                                          (1 + chunk->carved) * sizeof(Block));
+    ++chunk->carved;
     ++chunk->live;
     return new (slot) Block;  // default-initialized: only `size` is written
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <iostream>
 #include <mutex>
 #include <numeric>
 #include <map>
@@ -12,7 +11,7 @@
 
 #include "device_backend.hpp"
 #include "flusher.hpp"
-#include "registry.hpp"
+#include "region_state.hpp"
 #include "scope_profiler/device_scope.hpp"
 #include "stats.hpp"
 #include "summary.hpp"
@@ -20,36 +19,39 @@
 
 namespace scope_profiler::detail {
 
+// The device side of a region's state (core/region_state.hpp).
 struct DeviceAccess {
     static void add(Region& region, const DeviceTimes& t, bool fallback) {
+        RegionState& state = RegionAccess::state(region);
         std::shared_ptr<const DeviceIntervals> batch;
         {
-            std::lock_guard lock(region.device_mutex_);
-            region.device_.start_times.push_back(t.start_ns);
-            region.device_.end_times.push_back(t.end_ns);
-            region.device_.stream_ids.push_back(t.stream_id);
-            region.device_.host_fallback.push_back(fallback ? 1 : 0);
+            std::lock_guard lock(state.device_mutex);
+            state.device.start_times.push_back(t.start_ns);
+            state.device.end_times.push_back(t.end_ns);
+            state.device.stream_ids.push_back(t.stream_id);
+            state.device.host_fallback.push_back(fallback ? 1 : 0);
             // With flush_to_disk, buffer_limit resolved intervals go to the flusher whole.
             const std::size_t limit = device_flush_limit();
-            if (limit != 0 && region.device_.start_times.size() >= limit) {
-                batch = std::make_shared<const DeviceIntervals>(std::move(region.device_));
-                region.device_ = DeviceIntervals{};
-                region.device_handed_.push_back(batch);
+            if (limit != 0 && state.device.start_times.size() >= limit) {
+                batch = std::make_shared<const DeviceIntervals>(std::move(state.device));
+                state.device = DeviceIntervals{};
+                state.device_awaiting_disk.push_back(batch);
             }
         }
         if (batch) hand_off_device(region, std::move(batch));
     }
     static void count_call(Region& region) noexcept {
-        region.device_calls_.fetch_add(1, std::memory_order_relaxed);
+        RegionAccess::state(region).device_calls.fetch_add(1, std::memory_order_relaxed);
     }
     static void clear(Region& region) {
-        std::lock_guard lock(region.device_mutex_);
-        region.device_ = DeviceIntervals{};
-        region.device_handed_.clear();
-        region.device_calls_.store(0, std::memory_order_relaxed);
+        RegionState& state = RegionAccess::state(region);
+        std::lock_guard lock(state.device_mutex);
+        state.device = DeviceIntervals{};
+        state.device_awaiting_disk.clear();
+        state.device_calls.store(0, std::memory_order_relaxed);
     }
     // In memory: the batches handed to the flusher and not on disk yet, then the rest.
-    static DeviceIntervals copy_locked(const Region& region) {
+    static DeviceIntervals copy_locked(const RegionState& state) {
         DeviceIntervals out;
         const auto append = [&](const DeviceIntervals& from) {
             const auto add = [](auto& to, const auto& v) { to.insert(to.end(), v.begin(), v.end()); };
@@ -58,20 +60,22 @@ struct DeviceAccess {
             add(out.stream_ids, from.stream_ids);
             add(out.host_fallback, from.host_fallback);
         };
-        for (const auto& batch : region.device_handed_) append(*batch);
-        append(region.device_);
+        for (const auto& batch : state.device_awaiting_disk) append(*batch);
+        append(state.device);
         return out;
     }
     static DeviceIntervals copy(const Region& region) {
-        std::lock_guard lock(region.device_mutex_);
-        return copy_locked(region);
+        RegionState& state = RegionAccess::state(region);
+        std::lock_guard lock(state.device_mutex);
+        return copy_locked(state);
     }
     // The flushed summary and the intervals in memory in one snapshot (the flusher moves
     // batches from one to the other under both locks).
     static std::pair<FlushedData, DeviceIntervals> snapshot(const Region& region) {
-        std::lock_guard lock(region.mutex_);
-        std::lock_guard device_lock(region.device_mutex_);
-        return {region.flushed_ ? *region.flushed_ : FlushedData{}, copy_locked(region)};
+        RegionState& state = RegionAccess::state(region);
+        std::lock_guard lock(state.mutex);
+        std::lock_guard device_lock(state.device_mutex);
+        return {state.flushed ? *state.flushed : FlushedData{}, copy_locked(state)};
     }
 };
 
@@ -298,7 +302,7 @@ void device_exit(DeviceScope& s) noexcept {
 namespace scope_profiler {
 
 std::uint64_t Region::num_device_calls() const noexcept {
-    return device_calls_.load(std::memory_order_relaxed);
+    return state_->device_calls.load(std::memory_order_relaxed);
 }
 
 DeviceIntervals Region::get_device_intervals(bool wait) const {

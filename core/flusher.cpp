@@ -6,7 +6,6 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
-#include <iostream>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -59,7 +58,7 @@ std::uint32_t pending_block_limit() noexcept {
                                                      : g_pending_limit.load(std::memory_order_relaxed);
 }
 
-bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allowed) noexcept {
+bool make_room(const std::atomic<std::uint32_t>& filled_count, std::uint32_t allowed) noexcept {
     request_flush();
     if (g_drop.load(std::memory_order_relaxed)) return false;
     const Clock::time_point began = Clock::now();
@@ -68,7 +67,7 @@ bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allo
         std::unique_lock lock(g_room_mutex);
         // Timed waits: a notification may come between the check and the wait, and the bound
         // may go (the flusher stopped or failing) without one.
-        while (full_blocks.load(std::memory_order_relaxed) >= allowed && pending_block_limit() != 0) {
+        while (filled_count.load(std::memory_order_relaxed) >= allowed && pending_block_limit() != 0) {
             g_room.wait_for(lock, std::chrono::milliseconds(10));
             request_flush();
         }
@@ -114,7 +113,7 @@ void hand_off_device(Region& region, std::shared_ptr<const DeviceIntervals> inte
     try {
         Flusher::instance().enqueue(region, std::move(intervals));
     } catch (...) {
-        // The batch stays in the region's handed list; finalize() writes it.
+        // The batch stays in the region's device_awaiting_disk; finalize() writes it.
     }
 }
 
@@ -140,7 +139,7 @@ struct Flusher::Impl {
     std::string path;
     Job job;
     std::unique_ptr<h5::RankFile> file;
-    std::vector<DeviceBatch> failed;  // device batches written to no file yet (still handed)
+    std::vector<DeviceBatch> failed;  // device batches written to no file yet (still awaiting disk)
     h5::RegionColumns columns;  // reused between passes
     std::vector<std::int64_t> durations;
 
@@ -374,7 +373,7 @@ void Flusher::Impl::stop() {
         stopping = true;
         g_pending_limit.store(0, std::memory_order_relaxed);  // no thread waits for it any more
         g_room.notify_all();
-        queue.clear();  // the batches are still in their regions' handed lists
+        queue.clear();  // the batches are still in their regions' device_awaiting_disk
         wake.notify_one();
     }
     if (thread.joinable()) thread.join();
@@ -399,8 +398,9 @@ void Flusher::discard() noexcept {
 }
 
 void Flusher::drain() noexcept {
-    // What is not on disk now is in memory (device batches in their regions' handed lists), and
-    // finalize() appends everything in memory to the rank file after this.
+    // What is not on disk now is in memory (device batches in their regions'
+    // device_awaiting_disk), and finalize() appends everything in memory to the rank file after
+    // this.
     impl_->stop();
 }
 

@@ -39,16 +39,16 @@ void request_flush() noexcept;
 /// thread had recorded before then is on disk. 0 before the first. For tests and diagnostics.
 std::int64_t last_complete_pass_began_ns() noexcept;
 
-/// Back-pressure: the most full blocks a thread's recorder of a region may hold that are not on
+/// Back-pressure: the most filled blocks a thread's recorder of a region may hold that are not on
 /// disk, max(64, 4 x buffer_limit in blocks); 0 where there is no bound (the session does not
 /// flush, the flusher has stopped, or it is failing: then the calls stay in memory, as said).
 std::uint32_t pending_block_limit() noexcept;
 
-/// A recorder holds `allowed` (pending_block_limit()) full blocks that are not on disk yet.
+/// A recorder holds `allowed` (pending_block_limit()) filled blocks that are not on disk yet.
 /// Config::on_backpressure wait: wakes the flusher and waits until the recorder holds fewer (or
 /// there is no bound any more), then true; drop: false, the caller drops the call. Takes no lock
 /// of the library's other than its own.
-bool make_room(const std::atomic<std::uint32_t>& full_blocks, std::uint32_t allowed) noexcept;
+bool make_room(const std::atomic<std::uint32_t>& filled_count, std::uint32_t allowed) noexcept;
 
 /// This session's waits for the disk (Backpressure::wait), reported at finalize(): begun, ended,
 /// and the time the ended ones took.
@@ -69,8 +69,9 @@ void watch_for_flush(Region& region) noexcept;
 /// Resolved device intervals a region holds before it hands them off; 0 when not flushing.
 std::size_t device_flush_limit() noexcept;
 
-/// Hands a batch of `region`'s resolved device intervals (already in its handed list) to the
-/// flusher. On failure they stay in the list, and finalize() writes them.
+/// Hands a batch of `region`'s resolved device intervals (already in its device_awaiting_disk
+/// list, core/region_state.hpp) to the flusher. On failure they stay in that list, and
+/// finalize() writes them.
 void hand_off_device(Region& region, std::shared_ptr<const DeviceIntervals> intervals) noexcept;
 
 class Flusher {

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 
 #include "diagnostics.hpp"
 #include "h5_writer.hpp"

@@ -17,7 +17,7 @@ bool in_fork_child() noexcept;
 /// In a fork child: prints, the first time, that `what` (setup(), finalize()) does nothing there.
 void warn_in_fork_child(const char* what) noexcept;
 
-/// The child's side of the fork (core/registry.cpp): every scope is inert from now on. Takes no
+/// The child's side of the fork (core/session.cpp): every scope is inert from now on. Takes no
 /// lock.
 void end_session_in_fork_child() noexcept;
 

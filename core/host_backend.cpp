@@ -1,7 +1,6 @@
 // The device backend where no GPU times anything: device scopes are timed on the host and marked
 // as host fallback. Used by builds without CUDA, and by the CUDA backend's factory when no device
 // is usable.
-#include <iostream>
 #include <mutex>
 
 #include "device_backend.hpp"

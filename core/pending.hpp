@@ -1,6 +1,6 @@
 #pragma once
 // The intervals a recorder holds in memory, as runs of consecutive intervals, oldest first: the
-// part of the oldest block not on disk yet, the other full blocks, then the current block up to
+// part of the oldest block not on disk yet, the other filled blocks, then the current block up to
 // its published size. The queries (core/region.cpp) read them under the recorder's lock; the
 // flusher (core/flusher.cpp) takes a PendingIntervals under it and reads the runs without it
 // (the blocks stay the recorder's until commit_flushed()). Internal to core/.
@@ -14,7 +14,7 @@
 
 namespace scope_profiler::detail {
 
-/// Calls run(start, end, n) for each run of in-memory intervals: `blocks` (the recorder's full
+/// Calls run(start, end, n) for each run of in-memory intervals: `blocks` (the recorder's filled
 /// blocks), then `current` up to `current_size`; the first `flushed` intervals of the first of
 /// them are on disk already and skipped.
 /// In a session on the time-stamp counter (core/tick_clock.hpp) the blocks hold ticks: each run
@@ -61,7 +61,7 @@ inline std::size_t count_in_memory(std::span<Block* const> blocks, std::uint32_t
 struct PendingIntervals {
     ThreadRecorder* recorder = nullptr;
     std::int32_t thread_index = 0;
-    std::vector<Block*> blocks;       // its full blocks
+    std::vector<Block*> blocks;       // its filled blocks
     std::uint32_t flushed = 0;        // its `flushed` then
     const Block* current = nullptr;
     std::uint32_t current_size = 0;   // current's published size then (acquire)

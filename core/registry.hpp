@@ -1,6 +1,8 @@
 #pragma once
 // The registry: every region ever named (permanent, by id and by name), the current session
 // (configuration, regions in first-use order) and the threads that record. Internal to core/.
+// Defined in registry.cpp (regions, recorders, threads) and session.cpp (setup(), finalize()
+// and the session's accessors).
 
 #include <atomic>
 #include <cstdint>
@@ -34,7 +36,7 @@ public:
     /// Lists `region` in the current session if it is not listed yet.
     void activate(Region& region);
     bool listed(const Region& region) const noexcept {
-        return region.session_.load(std::memory_order_relaxed) ==
+        return RegionAccess::session(region).load(std::memory_order_relaxed) ==
                session_.load(std::memory_order_relaxed);
     }
 

@@ -4,9 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,13 +12,8 @@
 namespace scope_profiler {
 
 namespace detail {
-struct ThreadRecorder;
-class Registry;
 struct RegionAccess;
-struct DeviceAccess;
-struct FlushedData;
-struct FlushedAccess;
-struct Block;
+struct RegionState;
 }  // namespace detail
 
 /**
@@ -112,35 +105,20 @@ public:
     Stats device_stats(bool wait = false) const;
 
 private:
-    friend class detail::Registry;
-    friend struct detail::RegionAccess;
-    friend struct detail::FlushedAccess;
+    friend struct detail::RegionAccess;  // the library's one way in (detail/runtime.hpp)
     Region(std::string name, std::uint64_t hash, std::uint32_t id);
-    /// Calls `visit(thread, start, end, n)` for every run of this session's intervals still in
-    /// memory, under the locks, in order per thread; `locked`, when given, first, under the
-    /// region's lock, with the number of intervals in memory then (the runs may hold a few more:
-    /// the threads go on recording).
-    using RunVisitor =
-        std::function<void(std::int32_t, const std::int64_t*, const std::int64_t*, std::uint32_t)>;
-    void visit_runs(const RunVisitor& visit,
-                    const std::function<void(std::size_t in_memory)>& locked = {}) const;
 
+    // Read on every call, so held here and not behind state_ (no pointer chase): the id by the
+    // inlined hot path (detail/runtime.hpp), the hash and the session by look-ups by name
+    // (profile_region(name)), the NVTX attributes by every scope of an NVTX session.
     std::uint32_t id_;  // dense index: the slot of this region in each thread's recorder cache
     std::uint64_t hash_;
     std::string name_;
-    mutable std::mutex mutex_;  // guards recorders_ and flushed_
-    std::vector<std::unique_ptr<detail::ThreadRecorder>> recorders_;  // current session, one per thread
     std::atomic<std::uint64_t> session_{0};  // the session this region is listed in
-    std::atomic<std::uint64_t> dropped_{0};  // calls lost to allocation failure (reported at finalize)
-    std::atomic<std::uint64_t> backpressure_dropped_{0};  // calls dropped: the disk fell behind
     mutable std::atomic<const void*> nvtx_{nullptr};  // this region's NVTX attributes, made once
-    mutable std::mutex device_mutex_;                 // guards device_ and device_handed_
-    DeviceIntervals device_;                          // resolved device intervals, this session
-    // Resolved device intervals handed to the flusher, not on disk yet (oldest first).
-    std::vector<std::shared_ptr<const DeviceIntervals>> device_handed_;
-    std::atomic<std::uint64_t> device_calls_{0};      // device scopes exited, this session
-    friend struct detail::DeviceAccess;
-    std::unique_ptr<detail::FlushedData> flushed_;  // what left memory this session (mutex_)
+    // The rest, made with the region: its recorders, device intervals, what left memory, and
+    // their locks (core/region_state.hpp).
+    std::unique_ptr<detail::RegionState> state_;
 };
 
 }  // namespace scope_profiler

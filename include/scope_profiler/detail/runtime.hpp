@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -76,10 +77,10 @@ static_assert(sizeof(Block) == 16384);
 /// the thread. The owning thread writes without a lock; `mutex` guards the block lists and is
 /// taken only when a block fills (once per kBlockCapacity calls), by readers and by the flusher.
 ///
-/// The intervals still in memory are, oldest first: the blocks of `full`, then `current` up to
-/// its published size. The flusher writes them to disk from the oldest on, without stopping
-/// the owner: the first `flushed` intervals of the oldest block (full.front(), or current when
-/// `full` is empty) are on disk already, and a block entirely on disk leaves `full`.
+/// The intervals still in memory are, oldest first: the blocks of `filled`, then `current` up
+/// to its published size. The flusher writes them to disk from the oldest on, without stopping
+/// the owner: the first `flushed` intervals of the oldest block (filled.front(), or current when
+/// `filled` is empty) are on disk already, and a block entirely on disk leaves `filled`.
 struct alignas(64) ThreadRecorder {
     Block* current = nullptr;                 // owner reads freely; changed only under mutex
     std::atomic<std::uint64_t> calls{0};      // written by the owner only
@@ -89,15 +90,15 @@ struct alignas(64) ThreadRecorder {
     std::uint64_t next_mark = UINT64_MAX;     // owner only: the call number that ends the batch
     std::mutex mutex;
     std::uint32_t flushed = 0;                // on disk at the head of the oldest block (mutex)
-    std::vector<Block*> full;                 // filled blocks, in order (from the block pool)
-    std::atomic<std::uint32_t> full_blocks{0};  // full.size(), stored under mutex, read by the owner
+    std::vector<Block*> filled;               // blocks the owner filled, not all on disk yet, in order
+    std::atomic<std::uint32_t> filled_count{0};  // filled.size(), stored under mutex, read by the owner
 
     ThreadRecorder(Region* owner, std::int32_t thread) : thread_index(thread), region(owner) {}
     ~ThreadRecorder();
     /// Starts recording into `first`, with the session's flush marks.
     void begin(Block* first) noexcept;
     /// The owner's slow path, when current->size reaches current->limit: when the block is
-    /// full, moves it to `full` and starts a new one; appends the interval; when it ends a batch
+    /// full, moves it to `filled` and starts a new one; appends the interval; when it ends a batch
     /// of buffer_limit calls (the session flushes), wakes the flusher. False when memory ran out.
     bool push_at_limit(std::int64_t start, std::int64_t end) noexcept;
 };
@@ -131,13 +132,18 @@ struct CallSite {
 SCOPE_PROFILER_NOINLINE Region* resolve_site(CallSite& site, std::string_view name);
 [[noreturn]] SCOPE_PROFILER_NOINLINE void throw_empty_name();
 
+/// The library's one way into a Region's private parts (core/ and cuda/; users never need it).
+/// What every call reads is a member of the Region itself; the rest is its RegionState
+/// (core/region_state.hpp), one pointer away, for the slow paths, the queries and the flusher.
 struct RegionAccess {
     static std::uint32_t id(const Region& r) noexcept { return r.id_; }
-    static std::atomic<std::uint64_t>& dropped(Region& r) noexcept { return r.dropped_; }
-    static std::atomic<std::uint64_t>& backpressure_dropped(Region& r) noexcept {
-        return r.backpressure_dropped_;
-    }
+    static std::uint64_t hash(const Region& r) noexcept { return r.hash_; }
+    static const std::atomic<std::uint64_t>& session(const Region& r) noexcept { return r.session_; }
+    static std::atomic<std::uint64_t>& session(Region& r) noexcept { return r.session_; }
     static std::atomic<const void*>& nvtx(const Region& r) noexcept { return r.nvtx_; }
+    static RegionState& state(const Region& r) noexcept { return *r.state_; }
+    /// A new region with its state (the registry makes one per name; core/region.cpp).
+    static std::unique_ptr<Region> make(std::string name, std::uint64_t hash, std::uint32_t id);
 };
 
 inline std::int64_t now_ns() noexcept {
