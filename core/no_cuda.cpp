@@ -1,6 +1,4 @@
 // What a build without the CUDA toolkit links instead of cuda/: no NVTX, host-timed device scopes.
-#include <algorithm>
-
 #include "device_backend.hpp"
 #include "scope_profiler/detail/runtime.hpp"
 #include "stats.hpp"
@@ -15,21 +13,8 @@ void nvtx_push(const Region&, NvtxCategory) noexcept {}
 void nvtx_pop() noexcept {}
 bool nvtx_prepare() noexcept { return false; }
 
-// Without CCCL, the same moments as cuda/stats_functors.hpp in a plain loop.
-Moments host_moments(std::span<const std::int64_t> values) noexcept {
-    Moments m;
-    if (values.empty()) return m;
-    m.shift = choose_shift(values);
-    for (const std::int64_t x : values) {
-        const double d = static_cast<double>(static_cast<__int128>(x) - m.shift);
-        ++m.count;
-        m.sum += x;
-        m.min = std::min(m.min, x);
-        m.max = std::max(m.max, x);
-        m.squares += d * d;
-    }
-    return m;
-}
+// Without CCCL: the component's plain loop.
+Moments host_moments(std::span<const std::int64_t> values) noexcept { return stats::plain_moments(values); }
 
 std::optional<Stats> gpu_stats(std::span<const std::int64_t>) noexcept { return std::nullopt; }
 bool gpu_stats_available() noexcept { return false; }

@@ -27,7 +27,8 @@ double numpy_percentile(const std::vector<std::int64_t>& sorted, double q) {
     const auto lo = static_cast<std::size_t>(std::floor(position));
     const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
     const double a = static_cast<double>(sorted[lo]), b = static_cast<double>(sorted[hi]);
-    return a + (position - std::floor(position)) * (b - a);
+    const double gamma = position - std::floor(position);  // numpy's _lerp, from the nearer end
+    return gamma >= 0.5 ? b - (b - a) * (1.0 - gamma) : a + (b - a) * gamma;
 }
 
 Reference reference(std::vector<std::int64_t> v) {
