@@ -1,8 +1,9 @@
-// The statistics engine (core/stats.hpp) against hand-written baselines, and the host backend
+// The statistics engine (stats/, core/stats.hpp) against hand-written baselines, and the host backend
 // against the CUDA backend by size. bench/stats_table.py runs this and prints the table.
 //
-//   - BM_Moments_HandLoop: one plain loop computing exactly what detail::host_moments computes
-//     (count, __int128 sum, min, max, squares about the first value in double) — the baseline;
+//   - BM_Moments_HandLoop: the plain loop, stats::plain_moments (count, __int128 sum, min, max,
+//     exact sum of squares): what a build without CCCL and `scope-profiler report` run — the
+//     baseline;
 //   - BM_Moments_Thrust: detail::host_moments (Thrust transform_reduce on the CPP backend in a
 //     CUDA build; the plain loop of core/no_cuda.cpp otherwise);
 //   - BM_Percentiles_NthElement: the six values the three percentiles need (numpy's linear
@@ -66,27 +67,10 @@ void set_items(benchmark::State& state, std::size_t n) {
 
 // ---- moments ----
 
-// Exactly detail::host_moments: the same shift (detail::choose_shift), the difference taken in
-// 128 bits, then rounded to double once.
-d::Moments hand_moments(std::span<const std::int64_t> values) {
-    d::Moments m;
-    if (values.empty()) return m;
-    m.shift = d::choose_shift(values);
-    for (const std::int64_t x : values) {
-        const double diff = static_cast<double>(static_cast<__int128>(x) - m.shift);
-        ++m.count;
-        m.sum += x;
-        m.min = std::min(m.min, x);
-        m.max = std::max(m.max, x);
-        m.squares += diff * diff;
-    }
-    return m;
-}
-
 void BM_Moments_HandLoop(benchmark::State& state) {
     const auto values = first(kData);
     for (auto _ : state) {
-        d::Moments m = hand_moments(values);
+        d::Moments m = scope_profiler::stats::plain_moments(values);
         benchmark::DoNotOptimize(m);
     }
     set_items(state, kData);
@@ -95,9 +79,9 @@ void BM_Moments_HandLoop(benchmark::State& state) {
 void BM_Moments_Thrust(benchmark::State& state) {
     const auto values = first(kData);
     // Same result as the baseline, or the comparison means nothing.
-    const d::Moments a = hand_moments(values), b = d::host_moments(values);
-    if (a.count != b.count || a.sum != b.sum || a.min != b.min || a.max != b.max || a.shift != b.shift ||
-        std::abs(a.squares - b.squares) > 1e-12 * a.squares) {
+    const d::Moments a = scope_profiler::stats::plain_moments(values), b = d::host_moments(values);
+    if (a.count != b.count || a.sum != b.sum || a.min != b.min || a.max != b.max ||
+        a.squares.low != b.squares.low || a.squares.high != b.squares.high) {
         state.SkipWithError("host_moments disagrees with the hand loop");
         return;
     }

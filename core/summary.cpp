@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "seconds.hpp"
 #include "stats.hpp"
 
 #include <algorithm>
@@ -38,12 +39,11 @@ namespace {
 
 // One block of lines: total, mean, min, max, standard deviation and percentiles, in seconds.
 void write_stats(std::ostream& out, const char* const (&labels)[8], const Stats& stats) {
-    constexpr double kNsPerSecond = 1e9;  // divided, as Python's x / 1e9: 1.95e9 ns prints 1.95
     const double values[8] = {static_cast<double>(stats.total), stats.mean,
                               static_cast<double>(stats.min), static_cast<double>(stats.max),
                               stats.stddev, stats.p50, stats.p95, stats.p99};
     for (int i = 0; i < 8; ++i) {
-        out << labels[i] << format_seconds(values[i] / kNsPerSecond) << " s";
+        out << labels[i] << format_seconds(stats::ns_to_seconds(values[i])) << " s";
         // Percentiles over intervals already flushed come from a sketch (docs/statistics.md).
         if (i >= 5 && !stats.percentiles_exact) out << " (within 0.5%)";
         out << '\n';

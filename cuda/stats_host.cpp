@@ -8,7 +8,7 @@ namespace scope_profiler::detail {
 
 Moments host_moments(std::span<const std::int64_t> values) noexcept {
     if (values.empty()) return {};
-    return reduce_moments(thrust::cpp::par, values.data(), values.data() + values.size(), choose_shift(values));
+    return reduce_moments(thrust::cpp::par, values.data(), values.data() + values.size());
 }
 
 }  // namespace scope_profiler::detail

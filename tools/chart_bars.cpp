@@ -8,6 +8,7 @@
 #include <scope_profiler/color.hpp>
 
 #include "charts.hpp"
+#include "moments.hpp"
 #include "svg.hpp"
 #include "duration_sum.hpp"
 
@@ -70,7 +71,7 @@ const std::vector<std::string>& duration_metrics() {
 
 double metric_value(const DurationSummary& s, const std::string& metric) {
     if (s.count == 0) return 0;
-    if (metric == "avg") return static_cast<double>(s.total) / static_cast<double>(s.count);
+    if (metric == "avg") return stats::mean_of(s.total, s.count);
     if (metric == "min") return static_cast<double>(s.min);
     if (metric == "max") return static_cast<double>(s.max);
     return static_cast<double>(s.total);

@@ -5,9 +5,14 @@
 #include <limits>
 #include <numeric>
 
-#include "numpy_percentile.hpp"
+#include "moments.hpp"
+#include "percentiles.hpp"
 
 namespace scope_profiler::cli {
+
+using stats::percentile_between;
+using stats::percentile_position;
+using stats::PercentilePosition;
 
 std::string_view metric_name(Metric metric) {
     switch (metric) {
@@ -134,14 +139,12 @@ Sample make_sample(std::vector<std::int64_t> durations, double runs) {
     sample.sorted = std::move(durations);
     sample.runs = runs;
     if (sample.sorted.empty()) return sample;
-    // long double: 10 M durations of seconds sum past 2^53 ns without losing the last digits.
-    const long double sum = std::accumulate(sample.sorted.begin(), sample.sorted.end(), 0.0L);
-    const long double mean = sum / static_cast<long double>(sample.sorted.size());
-    long double squares = 0;
-    for (const std::int64_t v : sample.sorted) squares += (v - mean) * (v - mean);
-    sample.sum = static_cast<double>(sum);
-    sample.mean = static_cast<double>(mean);
-    sample.variance = static_cast<double>(squares / static_cast<long double>(sample.sorted.size()));
+    // The library's and report's moments (exact sums): the same mean to the bit.
+    const stats::Moments moments = stats::plain_moments(sample.sorted);
+    const Stats s = stats::finish(moments);
+    sample.sum = static_cast<double>(moments.sum);
+    sample.mean = s.mean;
+    sample.variance = s.stddev * s.stddev;
     return sample;
 }
 
@@ -185,7 +188,7 @@ RatioInterval bootstrap_ratio(const Sample& base, const Sample& next, Metric met
         const PercentilePosition p = percentile_position(ratios.size(), fraction * 100);
         const std::size_t below = std::min<std::size_t>(p.below, ratios.size() - 1);
         const std::size_t above = std::min(below + 1, ratios.size() - 1);
-        return ratios[below] + p.gamma * (ratios[above] - ratios[below]);
+        return percentile_between(ratios[below], ratios[above], p.gamma);
     };
     return {at(tail), at(1 - tail)};
 }

@@ -46,7 +46,7 @@ struct Sample {
     std::vector<std::int64_t> sorted;
     double runs = 1;
     double sum = 0;       ///< of the durations
-    double mean = 0;      ///< as report computes it: the long double sum over the count
+    double mean = 0;      ///< as report and the library compute it (stats::finish)
     double variance = 0;  ///< population variance (ddof = 0)
 };
 

@@ -18,6 +18,7 @@
 
 #include "charts.hpp"
 #include "filters.hpp"
+#include "moments.hpp"
 #include "output_file.hpp"
 #include "profile_file.hpp"
 #include "progress.hpp"
@@ -346,7 +347,7 @@ void run_pproc(const PprocOptions& options) {
         ScalingRun run{labels[f], s.rank_count, s.span(), {}};
         for (std::uint32_t r = 0; r < region_count; ++r) {
             if (s.slowest_rank_ns[r] <= 0) continue;
-            const double mean = static_cast<double>(s.host[r].total) / static_cast<double>(s.host[r].count);
+            const double mean = stats::mean_of(s.host[r].total, s.host[r].count);
             run.regions.push_back({table.names()[r], metric == SpeedupMetric::mean ? mean : static_cast<double>(s.slowest_rank_ns[r]),
                                    s.slowest_rank_ns[r]});
         }

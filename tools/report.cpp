@@ -1,4 +1,6 @@
-// `scope-profiler report` (report.hpp).
+// `scope-profiler report` (report.hpp): the computation, every statistic through the stats/
+// component, and the sorting. The outputs: report_text.cpp (the table), report_json.cpp,
+// report_csv.cpp.
 
 #include "report.hpp"
 
@@ -6,13 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <span>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <mutex>
 #include <optional>
@@ -21,11 +21,11 @@
 #include <unordered_map>
 
 #include "nesting.hpp"
-#include "numpy_percentile.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
-#include "text_cells.hpp"
 #include "duration_sum.hpp"
+#include "host_stats.hpp"
+#include "moments.hpp"
 
 namespace scope_profiler::cli {
 
@@ -154,9 +154,9 @@ std::map<std::int32_t, std::vector<Span>> thread_buffers(const ProfileFile& file
     return threads;
 }
 
-/// Statistics of durations[offset, end) (reordered), with first/last from `ends`.
-DurationStats stats_of(std::vector<std::int64_t>& durations, std::size_t offset, const Ends& ends) {
-    DurationStats stats = duration_stats(durations.begin() + static_cast<std::ptrdiff_t>(offset), durations.end());
+/// Statistics of durations[offset, end), with first/last from `ends`.
+DurationStats stats_of(const std::vector<std::int64_t>& durations, std::size_t offset, const Ends& ends) {
+    DurationStats stats = duration_stats(std::span(durations).subspan(offset));
     stats.first = ends.first;
     stats.last = ends.last;
     return stats;
@@ -164,41 +164,21 @@ DurationStats stats_of(std::vector<std::int64_t>& durations, std::size_t offset,
 
 }  // namespace
 
-double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q) {
-    const PercentilePosition at = percentile_position(static_cast<std::uint64_t>(end - begin), q);
-    const auto last = static_cast<std::ptrdiff_t>(end - begin) - 1;
-    const auto lo = std::clamp(static_cast<std::ptrdiff_t>(at.below), std::ptrdiff_t{0}, last);
-    const auto hi = std::clamp(static_cast<std::ptrdiff_t>(at.below) + 1, std::ptrdiff_t{0}, last);
-    std::nth_element(begin, begin + lo, end);
-    const std::int64_t a = begin[lo];
-    const std::int64_t b = hi == lo ? a : *std::min_element(begin + lo + 1, end);
-    return percentile_between(a, b, at.gamma);
-}
-
-DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end) {
+DurationStats duration_stats(std::span<const std::int64_t> durations) {
     DurationStats stats;
-    stats.count = static_cast<std::uint64_t>(end - begin);
+    const stats::Moments m = stats::plain_moments(durations);
+    if (!stats::total_fits(m)) throw SumOverflow();
+    const Stats s = stats::stats_of(durations, m);
+    stats.count = s.count;
     if (stats.count == 0) return stats;
-    stats.min = *begin;
-    stats.max = *begin;
-    for (auto it = begin; it != end; ++it) {
-        stats.total = add_ns(stats.total, *it);
-        stats.min = std::min(stats.min, *it);
-        stats.max = std::max(stats.max, *it);
-    }
-    const auto n = static_cast<long double>(stats.count);
-    const long double mean = static_cast<long double>(stats.total) / n;
-    long double squares = 0;
-    for (auto it = begin; it != end; ++it) {
-        const long double d = static_cast<long double>(*it) - mean;
-        squares += d * d;
-    }
-    stats.mean = static_cast<double>(mean);
-    stats.std = static_cast<double>(std::sqrt(squares / n));
-    // Ascending q: each selection narrows the range of the next.
-    stats.p50 = percentile(begin, end, 50.0);
-    stats.p95 = percentile(begin, end, 95.0);
-    stats.p99 = percentile(begin, end, 99.0);
+    stats.total = s.total;
+    stats.min = s.min;
+    stats.max = s.max;
+    stats.mean = s.mean;
+    stats.std = s.stddev;
+    stats.p50 = s.p50;
+    stats.p95 = s.p95;
+    stats.p99 = s.p99;
     return stats;
 }
 
@@ -408,380 +388,6 @@ void sort_regions(std::vector<RegionReport>& regions, const std::string& column)
         }
         return a.name < b.name;
     });
-}
-
-// ---- the table ----
-
-std::string format_duration(double ns) {
-    if (std::isnan(ns)) return "-";
-    static constexpr std::pair<double, const char*> kUnits[] = {{1.0, "ns"}, {1e3, "us"}, {1e6, "ms"}, {1e9, "s"}};
-    std::size_t unit = 0;
-    while (unit + 1 < std::size(kUnits) && std::fabs(ns) >= kUnits[unit + 1].first * 0.9995) ++unit;
-    const double value = ns / kUnits[unit].first;
-    char text[48];
-    if (unit == 0 && value == std::round(value)) {
-        std::snprintf(text, sizeof text, "%.0f ns", value);
-    } else if (std::fabs(value) >= 1e4) {
-        std::snprintf(text, sizeof text, "%.0f %s", value, kUnits[unit].second);
-    } else {
-        const int digits = std::fabs(value) >= 1000 ? 0 : std::fabs(value) >= 100 ? 1 : std::fabs(value) >= 10 ? 2 : 3;
-        std::snprintf(text, sizeof text, "%.*f %s", digits, value, kUnits[unit].second);
-    }
-    return text;
-}
-
-namespace {
-
-void print_regions(std::ostream& out, const std::vector<RegionReport>& regions, bool device) {
-    constexpr std::size_t kMaxName = 48, kCell = 11;
-    std::size_t name_width = std::string("region").size();
-    for (const auto& r : regions) name_width = std::max(name_width, width_of(display_name(r.name)));
-    name_width = std::min(name_width, kMaxName);
-    const std::vector<std::string> head = device
-        ? std::vector<std::string>{"calls", "total", "mean", "min", "max", "std", "p50", "p95", "p99", "on host"}
-        : std::vector<std::string>{"calls", "total", "mean", "min", "max", "std", "p50", "p95", "p99", "inclusive", "self"};
-    out << fit("region", name_width);
-    for (const auto& h : head) out << right(h, kCell);
-    out << '\n';
-    for (const auto& r : regions) {
-        const DurationStats& s = device ? r.device : r.host;
-        if (device && s.count == 0) continue;
-        out << fit(display_name(r.name), name_width) << right(std::to_string(s.count), kCell);
-        const bool empty = s.count == 0;
-        for (const double v : {static_cast<double>(s.total), s.mean, static_cast<double>(s.min),
-                               static_cast<double>(s.max), s.std, s.p50, s.p95, s.p99}) {
-            out << right(empty ? "-" : format_duration(v), kCell);
-        }
-        if (device) {
-            out << right(std::to_string(r.device_host_fallback), kCell);
-        } else {
-            out << right(format_duration(static_cast<double>(r.inclusive_ns)), kCell)
-                << right(format_duration(static_cast<double>(r.self_ns)), kCell);
-        }
-        out << '\n';
-    }
-}
-
-void print_scope(std::ostream& out, const std::string& title, const std::vector<RegionReport>& regions) {
-    std::uint64_t host = 0, device = 0;
-    for (const auto& r : regions) host += r.host.count, device += r.device.count;
-    out << title << ": " << regions.size() << (regions.size() == 1 ? " region, " : " regions, ") << host
-        << " host intervals" << (device > 0 ? ", " + std::to_string(device) + " device intervals" : "") << "\n\n";
-    if (regions.empty()) return;
-    print_regions(out, regions, false);
-    if (device > 0) {
-        out << "\ndevice intervals (GPU time; \"on host\": calls timed on the host, no GPU)\n";
-        print_regions(out, regions, true);
-    }
-}
-
-}  // namespace
-
-void print_table(std::ostream& out, const std::vector<FileReport>& files, bool per_rank) {
-    bool first = true;
-    for (const auto& file : files) {
-        if (!first) out << '\n';
-        first = false;
-        std::string ranks;
-        for (const auto& r : file.ranks) ranks += (ranks.empty() ? "" : ",") + std::to_string(r.rank);
-        const std::string scope = file.num_ranks == 1 ? "" :
-            file.ranks.size() == static_cast<std::size_t>(file.num_ranks) ? " (all " + std::to_string(file.num_ranks) + " ranks)"
-                                                                        : " (ranks " + ranks + ")";
-        // A run that did not end with finalize() says how it ended (a signal, or exit).
-        std::string ending;
-        for (const MetadataField& field : file.metadata)
-            if (field.key == "ended_by" && field.text != "finalize()") ending = " [ended by " + field.text + "]";
-        print_scope(out, "== " + file.path + scope + ending, file.regions);
-        if (per_rank && file.num_ranks > 1) {
-            for (const auto& rank : file.ranks) {
-                out << '\n';
-                print_scope(out, "-- rank " + std::to_string(rank.rank), rank.regions);
-            }
-        }
-    }
-}
-
-// ---- JSON ----
-
-namespace {
-
-using Json = nlohmann::ordered_json;
-
-Json seconds(double ns) { return std::isnan(ns) ? Json(nullptr) : Json(ns / 1e9); }
-
-/// Adds a member the object does not hold yet. ordered_json's operator[] first looks for the key
-/// member by member (its map is a vector of pairs), which a region's fifty keys pay fifty times
-/// over; every caller here adds keys it knows to be new.
-void append(Json& object, std::string key, Json value) {
-    object.get_ref<Json::object_t&>().emplace_back(std::move(key), std::move(value));
-}
-
-/// The Python library's keys for one set of durations, with ours, under a prefix ("" or "device_").
-void put_stats(Json& j, const DurationStats& s, const std::string& prefix) {
-    append(j, prefix + "count", s.count);
-    const bool empty = s.count == 0;
-    // Seconds under the Python library's key, and the exact ns beside it (integers stay integers).
-    auto put = [&](const char* name, auto ns) {
-        const std::string key = prefix + name;
-        append(j, key + "_duration_seconds", empty ? Json(nullptr) : seconds(static_cast<double>(ns)));
-        append(j, key + "_duration_ns", empty ? Json(nullptr) : Json(ns));
-    };
-    put("average", s.mean);
-    put("min", s.min);
-    put("max", s.max);
-    put("first", s.first);
-    put("last", s.last);
-    put("std", s.std);
-    put("total", s.total);
-    put("p50", s.p50);
-    put("p95", s.p95);
-    put("p99", s.p99);
-}
-
-Json region_json(const RegionReport& r) {
-    Json j = Json::object();
-    put_stats(j, r.host, "");
-    append(j, "inclusive_seconds", static_cast<double>(r.inclusive_ns) / 1e9);
-    append(j, "inclusive_ns", r.inclusive_ns);
-    append(j, "self_seconds", static_cast<double>(r.self_ns) / 1e9);
-    append(j, "self_ns", r.self_ns);
-    put_stats(j, r.device, "device_");
-    append(j, "device_host_fallback_count", r.device_host_fallback);
-    return j;
-}
-
-Json patterns(const std::vector<std::string>& list) { return list.empty() ? Json(nullptr) : Json(list); }
-
-/// The run's length from the metadata's start_time_ns and finalize_time_ns (ours: no writer
-/// writes them today, neither the Python library nor ours, so it is null).
-Json total_time(const FileReport& file) {
-    std::int64_t start = 0, finalize = 0;
-    int found = 0;
-    for (const auto& [key, value, number] : file.metadata) {
-        std::int64_t* target = key == "start_time_ns" ? &start : key == "finalize_time_ns" ? &finalize : nullptr;
-        if (target == nullptr) continue;
-        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), *target);
-        found += error == std::errc{} && end == value.data() + value.size();
-    }
-    return found == 2 ? Json(static_cast<double>(finalize - start) / 1e9) : Json(nullptr);
-}
-
-/// Writes a JSON document exactly as Json::dump(2) lays it out, one member or element at a
-/// time: the document of a file of many regions is never held whole. Held whole, its
-/// region_statistics object was one ordered_json of every region (about 10 KB each), and each
-/// insertion into it searched all the regions before it: quadratic (100,000 regions: minutes).
-class JsonWriter {
-public:
-    explicit JsonWriter(std::ostream& out) : out_(out) {}
-
-    void begin_object() { open('{'); }
-    void end_object() { close('}'); }
-    void begin_array() { open('['); }
-    void end_array() { close(']'); }
-
-    /// The name of the next member of the object open.
-    void key(const std::string& name) {
-        next_line();
-        put(Json(name));
-        out_ << ": ";
-        after_key_ = true;
-    }
-
-    /// A whole value: the next element of the array open, or the value of the member named.
-    void value(const Json& value) {
-        if (!after_key_) next_line();
-        after_key_ = false;
-        put(value);
-    }
-
-private:
-    struct Level {
-        char close;
-        bool empty = true;
-    };
-
-    void open(char bracket) {
-        if (!after_key_ && !levels_.empty()) next_line();
-        after_key_ = false;
-        out_ << bracket;
-        levels_.push_back({bracket == '{' ? '}' : ']'});
-    }
-
-    void close(char bracket) {
-        const Level level = levels_.back();
-        levels_.pop_back();
-        if (!level.empty) out_ << '\n' << std::string(2 * levels_.size(), ' ');
-        out_ << bracket;
-    }
-
-    /// Before a member or an element: the comma after the one before, a new line, the indent.
-    void next_line() {
-        Level& level = levels_.back();
-        out_ << (level.empty ? "\n" : ",\n") << std::string(2 * levels_.size(), ' ');
-        level.empty = false;
-    }
-
-    /// A value dumped on its own, its lines indented to the depth it is written at (a JSON
-    /// string holds no raw newline: every '\n' of the dump is between lines).
-    void put(const Json& value) {
-        const std::string text = value.dump(2, ' ', false, Json::error_handler_t::replace);
-        const std::string indent(2 * levels_.size(), ' ');
-        std::size_t from = 0;
-        for (std::size_t nl = text.find('\n'); nl != std::string::npos; from = nl + 1, nl = text.find('\n', from)) {
-            out_.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
-            out_ << indent;
-        }
-        out_.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
-    }
-
-    std::ostream& out_;
-    std::vector<Level> levels_;
-    bool after_key_ = false;
-};
-
-/// The regions of `files` that every file has, in the order of the first file.
-std::vector<std::string> common_regions(const std::vector<FileReport>& files) {
-    std::vector<std::string> common;
-    if (files.empty()) return common;
-    std::unordered_map<std::string_view, std::size_t> seen;  // name -> files that have it
-    for (const auto& region : files.front().regions) seen.try_emplace(region.name, 1);
-    for (std::size_t f = 1; f < files.size(); ++f) {
-        for (const auto& region : files[f].regions) {
-            const auto it = seen.find(region.name);
-            if (it != seen.end() && it->second == f) ++it->second;  // once per file
-        }
-    }
-    for (const auto& region : files.front().regions) {
-        if (seen.at(region.name) == files.size()) common.push_back(region.name);
-    }
-    return common;
-}
-
-}  // namespace
-
-void write_json(std::ostream& out, const std::vector<FileReport>& files, const ReportOptions& options) {
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("units");
-    w.value({{"durations", "seconds"}, {"*_ns", "nanoseconds"}});
-    RankSet ranks(options.ranks);
-    w.key("filters");
-    w.value({{"include", patterns(options.include)},
-             {"exclude", patterns(options.exclude)},
-             {"ranks", ranks.all() ? Json(nullptr) : Json(ranks.ranks())}});
-    w.key("common_regions");
-    w.begin_array();
-    for (const std::string& name : common_regions(files)) w.value(name);
-    w.end_array();
-    w.key("files");
-    w.begin_array();
-    std::map<std::string, int> label_uses;
-    for (const auto& file : files) ++label_uses[file.label];
-    for (const auto& file : files) {
-        w.begin_object();
-        w.key("label");
-        w.value(label_uses[file.label] > 1 ? file.path : file.label);
-        std::error_code error;
-        const auto absolute = std::filesystem::absolute(file.path, error);
-        w.key("file_path");
-        w.value(error ? file.path : absolute.lexically_normal().string());
-        w.key("num_ranks");
-        w.value(file.num_ranks);
-        w.key("total_time_seconds");
-        w.value(total_time(file));
-        // Each rank's regions by name: one look-up per region and rank, not a scan of the rank.
-        std::vector<std::unordered_map<std::string_view, const RegionReport*>> by_name(file.ranks.size());
-        for (std::size_t k = 0; k < file.ranks.size(); ++k) {
-            for (const auto& rr : file.ranks[k].regions) by_name[k][rr.name] = &rr;
-        }
-        w.key("region_statistics");
-        w.begin_object();
-        for (const auto& region : file.regions) {
-            Json r = region_json(region);
-            Json per_rank = Json::object();
-            for (std::size_t k = 0; k < file.ranks.size(); ++k) {
-                const auto it = by_name[k].find(region.name);
-                if (it != by_name[k].end()) append(per_rank, std::to_string(file.ranks[k].rank), region_json(*it->second));
-            }
-            append(r, "per_rank", std::move(per_rank));
-            w.key(region.name);
-            w.value(r);
-        }
-        w.end_object();
-        // A later attribute of the same name replaces an earlier one, in the earlier one's place.
-        std::vector<const MetadataField*> metadata;
-        std::unordered_map<std::string_view, std::size_t> position;
-        for (const MetadataField& field : file.metadata) {
-            const auto [it, inserted] = position.try_emplace(field.key, metadata.size());
-            if (inserted) metadata.push_back(&field);
-            else metadata[it->second] = &field;
-        }
-        w.key("metadata");
-        w.begin_object();
-        for (const MetadataField* field : metadata) {  // numbers as JSON numbers, as the file holds them
-            w.key(field->key);
-            w.value(field->number ? Json::parse(field->text) : Json(field->text));
-        }
-        w.end_object();
-        w.end_object();
-    }
-    w.end_array();
-    w.end_object();
-    out << '\n';
-}
-
-// ---- CSV ----
-
-namespace {
-
-std::string csv_field(std::string_view text) {
-    if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-    std::string quoted = "\"";
-    for (const char c : text) {
-        if (c == '"') quoted += '"';
-        quoted += c;
-    }
-    return quoted + '"';
-}
-
-std::string number(double value) {
-    char text[32];
-    const auto result = std::to_chars(text, text + sizeof text, value);
-    return std::string(text, result.ptr);
-}
-
-void csv_rows(std::ostream& out, const std::string& file, const std::string& rank, const RegionReport& r) {
-    for (const bool device : {false, true}) {
-        const DurationStats& s = device ? r.device : r.host;
-        if (device && s.count == 0) continue;
-        out << csv_field(file) << ',' << rank << ',' << csv_field(r.name) << ',' << (device ? "device" : "host") << ','
-            << s.count;
-        if (s.count == 0) {
-            out << ",,,,,,,,,,";
-        } else {
-            out << ',' << s.total << ',' << number(s.mean) << ',' << s.min << ',' << s.max << ',' << number(s.std)
-                << ',' << number(s.p50) << ',' << number(s.p95) << ',' << number(s.p99) << ',' << s.first << ','
-                << s.last;
-        }
-        if (device) {
-            out << ",,," << r.device_host_fallback << '\n';
-        } else {
-            out << ',' << r.inclusive_ns << ',' << r.self_ns << ",\n";
-        }
-    }
-}
-
-}  // namespace
-
-void write_csv(std::ostream& out, const std::vector<FileReport>& files) {
-    out << "file,rank,region,kind,count,total_ns,mean_ns,min_ns,max_ns,std_ns,p50_ns,p95_ns,p99_ns,first_ns,"
-           "last_ns,inclusive_ns,self_ns,host_fallback\n";
-    for (const auto& file : files) {
-        for (const auto& region : file.regions) csv_rows(out, file.path, "all", region);
-        for (const auto& rank : file.ranks) {
-            for (const auto& region : rank.regions) csv_rows(out, file.path, std::to_string(rank.rank), region);
-        }
-    }
 }
 
 // ---- the command ----

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@ struct ReportOptions {
 };
 
 /// Statistics of one set of durations, in ns. With count == 0 every other field is meaningless.
+/// The fields of scope_profiler::Stats under the Python library's names, and first/last.
 struct DurationStats {
     std::uint64_t count = 0;
     std::int64_t total = 0, min = 0, max = 0;
@@ -34,12 +36,11 @@ struct DurationStats {
     std::int64_t first = 0, last = 0;  ///< durations of the earliest-starting and latest-ending call
 };
 
-/// The percentile q (0..100) of values as numpy.percentile(values, q) computes it (method
-/// "linear"): values is reordered (partially sorted); it must not be empty.
-double percentile(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end, double q);
-
-/// Everything but first/last of the durations in [begin, end) (reordered).
-DurationStats duration_stats(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end);
+/// Everything but first/last of `durations`, computed as the library computes its statistics
+/// (stats::stats_of over stats::plain_moments: the same numbers to the bit as finalize()'s
+/// summary and Region::host_stats() for the same durations). The durations are not copied nor
+/// reordered. SumOverflow when the total leaves 64 bits.
+DurationStats duration_stats(std::span<const std::int64_t> durations);
 
 /// One region's numbers in one scope (a rank, or the chosen ranks together).
 struct RegionReport {

@@ -16,9 +16,7 @@ using tools_test::host_region;
 
 namespace {
 
-cli::DurationStats stats_of(std::vector<std::int64_t> values) {
-    return cli::duration_stats(values.begin(), values.end());
-}
+cli::DurationStats stats_of(const std::vector<std::int64_t>& values) { return cli::duration_stats(values); }
 
 const cli::RegionReport& region(const std::vector<cli::RegionReport>& regions, const std::string& name) {
     for (const auto& r : regions) {
