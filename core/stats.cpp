@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "host_stats.hpp"
+#include "stats/host_stats.hpp"
 
 namespace scope_profiler::detail {
 

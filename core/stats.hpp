@@ -9,12 +9,12 @@
 #include <span>
 #include <vector>
 
-#include "moments.hpp"
-#include "percentiles.hpp"
+#include "stats/moments.hpp"
+#include "stats/percentiles.hpp"
 #include "scope_profiler/detail/runtime.hpp"
 #include "scope_profiler/region.hpp"
-#include "select.hpp"
-#include "sketch.hpp"
+#include "stats/select.hpp"
+#include "stats/sketch.hpp"
 
 namespace scope_profiler::detail {
 

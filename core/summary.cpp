@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "seconds.hpp"
+#include "stats/seconds.hpp"
 #include "stats.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
-#include "host_stats.hpp"
+#include "stats/host_stats.hpp"
 
-#include "percentiles.hpp"
-#include "select.hpp"
+#include "stats/percentiles.hpp"
+#include "stats/select.hpp"
 
 namespace scope_profiler::stats {
 

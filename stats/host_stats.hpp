@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-#include "moments.hpp"
+#include "stats/moments.hpp"
 
 namespace scope_profiler::stats {
 

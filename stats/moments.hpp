@@ -11,6 +11,7 @@
 #include <span>
 
 #include "scope_profiler/region.hpp"
+#include "stats/wide_int.hpp"
 
 #if defined(__CUDACC__)
 #define SCOPE_PROFILER_STATS_HD __host__ __device__
@@ -19,10 +20,6 @@
 #endif
 
 namespace scope_profiler::stats {
-
-// 128-bit integers (GCC, clang and nvcc have them); __extension__ keeps -Wpedantic quiet.
-__extension__ typedef __int128 Int128;
-__extension__ typedef unsigned __int128 UInt128;
 
 /// A sum of squares of int64 values: each is below 2^126 and at most 2^64 of them are added,
 /// so 192 bits hold it exactly.

@@ -1,4 +1,4 @@
-#include "percentiles.hpp"
+#include "stats/percentiles.hpp"
 
 #include <algorithm>
 

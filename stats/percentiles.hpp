@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "moments.hpp"
+#include "stats/moments.hpp"
 #include "scope_profiler/region.hpp"
 
 namespace scope_profiler::stats {

@@ -1,6 +1,7 @@
-#include "select.hpp"
+#include "stats/select.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 
 namespace scope_profiler::stats {
@@ -10,7 +11,7 @@ std::array<std::int64_t, 6> select_ranks(std::span<const std::int64_t> values, s
     std::array<std::int64_t, 6> out{};
     if (values.empty()) return out;
     const auto range = static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min);
-    const int bits = range == 0 ? 0 : 64 - __builtin_clzll(range);
+    const int bits = 64 - std::countl_zero(range);  // 0 for a range of 0
     if (bits == 0) {
         out.fill(min);
         return out;

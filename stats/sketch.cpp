@@ -1,4 +1,4 @@
-#include "sketch.hpp"
+#include "stats/sketch.hpp"
 
 #include <cmath>
 

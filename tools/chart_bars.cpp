@@ -8,7 +8,7 @@
 #include <scope_profiler/color.hpp>
 
 #include "charts.hpp"
-#include "moments.hpp"
+#include "stats/moments.hpp"
 #include "svg.hpp"
 #include "duration_sum.hpp"
 

@@ -5,8 +5,8 @@
 #include <limits>
 #include <numeric>
 
-#include "moments.hpp"
-#include "percentiles.hpp"
+#include "stats/moments.hpp"
+#include "stats/percentiles.hpp"
 
 namespace scope_profiler::cli {
 
@@ -30,7 +30,7 @@ double Random::uniform() {
 }
 
 std::uint64_t Random::below(std::uint64_t n) {
-    __extension__ using Wide = unsigned __int128;  // GCC and Clang; -Wpedantic knows it is not ISO
+    using Wide = stats::UInt128;
     Wide product = static_cast<Wide>(engine_()) * n;
     auto low = static_cast<std::uint64_t>(product);
     if (low < n) {

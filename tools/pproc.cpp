@@ -18,7 +18,7 @@
 
 #include "charts.hpp"
 #include "filters.hpp"
-#include "moments.hpp"
+#include "stats/moments.hpp"
 #include "output_file.hpp"
 #include "profile_file.hpp"
 #include "progress.hpp"

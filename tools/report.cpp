@@ -4,8 +4,6 @@
 
 #include "report.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -20,12 +18,13 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "huge_pages.hpp"
 #include "nesting.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
 #include "duration_sum.hpp"
-#include "host_stats.hpp"
-#include "moments.hpp"
+#include "stats/host_stats.hpp"
+#include "stats/moments.hpp"
 
 namespace scope_profiler::cli {
 
@@ -114,19 +113,6 @@ NestedTimes nest(std::map<std::int32_t, std::vector<Span>> threads, std::uint32_
         }
     }
     return sum;
-}
-
-/// Asks the kernel to back a large, untouched buffer with huge pages (where transparent huge
-/// pages are enabled "madvise"): filling gigabytes of spans then costs a few thousand page
-/// faults instead of hundreds of thousands. Only a hint; nothing changes where it is refused.
-template <typename T>
-void prefer_huge_pages(std::vector<T>& buffer) {
-    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-    const auto begin = reinterpret_cast<std::uintptr_t>(buffer.data());
-    const std::uintptr_t end = begin + buffer.capacity() * sizeof(T);
-    const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-    const std::uintptr_t last = end & ~(kHuge - 1);
-    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
 /// One empty span buffer per thread of the rank, its capacity exactly the thread's intervals

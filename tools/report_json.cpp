@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "report.hpp"
-#include "seconds.hpp"
+#include "stats/seconds.hpp"
 
 namespace scope_profiler::cli {
 
