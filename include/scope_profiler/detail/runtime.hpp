@@ -50,7 +50,8 @@ inline std::uint32_t scope_state() noexcept {
 #endif
 }
 
-/// NVTX ranges in the domain "scope_profiler" (cuda/nvtx.cpp; no-ops in builds without NVTX).
+/// NVTX ranges in the domain "scope_profiler" (core/nvtx.cpp; core/no_nvtx.cpp, no-ops, in builds
+/// without the NVTX3 headers).
 /// Category 1 is "host", 2 is "device". Each region's string and color are registered once.
 enum class NvtxCategory : std::uint32_t { host = 1, device = 2 };
 void nvtx_push(const Region& region, NvtxCategory category) noexcept;
