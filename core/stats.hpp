@@ -49,9 +49,9 @@ struct FlushedData {
 
 /// For the flusher: `durations` of `region` leave memory; its statistics keep covering them.
 void absorb_flushed(Region& region, std::span<const std::int64_t> durations, bool device);
-/// For the flusher: the device batch `intervals` of `region` (in its handed list) is on disk.
-/// Under the region's locks, its durations join the flushed device summary and it leaves the
-/// handed list.
+/// For the flusher: the device batch `intervals` of `region` (in its state's
+/// device_awaiting_disk) is on disk. Under the region's locks, its durations join the flushed
+/// device summary and it leaves that list.
 void commit_device_flushed(Region& region, const DeviceIntervals* intervals,
                            std::span<const std::int64_t> durations);
 /// setup(): forgets what was flushed.
