@@ -1,5 +1,6 @@
 // The HDF5 writer (core/h5_writer.hpp): names, per-rank files, the merged file, and what is left
-// on disk after a kill or a full disk. Files are read back with HDF5's C API.
+// on disk after a kill or a full disk. Files are read back with HDF5's C API. (Over 500 lines:
+// one suite for the writer, whose cases share the readers and fixtures at its top.)
 #include <gtest/gtest.h>
 
 #include <hdf5.h>
