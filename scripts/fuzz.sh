@@ -45,9 +45,14 @@ grep -E "^#[0-9]+: cov" "$run/fuzz.log" | tail -1 || true
 fi
 
 # The first stack frame of a sanitizer report that is not the sanitizer runtime's, libFuzzer's,
-# the allocator's or libc's: where the error really is.
+# the allocator's or libc's: where the error really is. Our own code is built with debug
+# information, so its frames name a source file; a frame inside one of our two programs that
+# names none ("in strdup (.../profile_file_fuzzer+0xf2905)") is the sanitizer runtime or
+# libFuzzer linked into it: an interceptor of whichever libc function libhdf5 called (strdup,
+# strcpy, ...), which no list of names can cover.
 first_own_frame() {
   grep -E '^\s+#[0-9]+ ' "$1" |
+    grep -vE '\((/[^ ]*/)?(profile_file_fuzzer|scope-profiler)\+0x[0-9a-f]+\)( \(BuildId: [0-9a-f]+\))?$' |
     grep -vE '__asan|__interceptor|__sanitizer|__ubsan|__lsan|/libsanitizer/|fuzzer::|libc\.so|libc_start|/libc/|sysdeps/| in __mem| in (memcpy|memmove|memset|strlen|malloc|calloc|realloc|free|operator new|operator delete)' |
     head -1 || true
 }

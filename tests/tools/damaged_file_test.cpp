@@ -361,5 +361,5 @@ TEST_F(DamagedFile, TheFuzzersFindingsEndInExitCodeTwo) {
             EXPECT_EQ(lines_of(run.err), 1u) << entry.path().filename() << ", " << args[0] << ": " << run.err;
         }
     }
-    EXPECT_EQ(inputs, 5u);
+    EXPECT_EQ(inputs, 6u);
 }
