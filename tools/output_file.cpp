@@ -109,13 +109,14 @@ void OutputFile::finish() {
     stream_.close();
     if (!written || stream_.fail()) fail_and_remove(write_errno);
     // Durable before it is visible under its name.
+    // And a path that publish() would refuse (a directory, a device, a FIFO) fails here, before
+    // commit_all() publishes any file.
     try {
         format::sync_file(temporary_, "cannot write '" + path_ + "'");
+        format::refuse_non_regular(path_, "cannot write '" + path_ + "'");
     } catch (const std::runtime_error& e) {
         remove_and_throw(e.what());
     }
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path_, ignored)) fail_and_remove(EISDIR);
     finished_ = true;
 }
 

@@ -31,8 +31,9 @@ public:
     /// Flushes, syncs and renames the file into place; any failure throws InputError (the
     /// temporary file is removed). commit() is finish() and publish().
     void commit();
-    /// Flushes and syncs the temporary file, and checks that the path can take it (not a
-    /// directory): every failure that writing can meet (a full disk, a quota) happens here.
+    /// Flushes and syncs the temporary file, and checks that the path can take it (missing or a
+    /// regular file, not a directory, device or FIFO): every failure that writing can meet (a
+    /// full disk, a quota) happens here.
     void finish();
     /// Renames the finished file into place.
     void publish();

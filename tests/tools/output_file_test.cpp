@@ -1,6 +1,7 @@
 // Output files appear whole or not at all.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <sys/resource.h>
 
@@ -86,6 +87,24 @@ TEST_F(OutputFileTest, CommitAllWritesEveryFileOrNone) {
     EXPECT_NE(error.find("large.txt"), std::string::npos) << error;
     EXPECT_EQ(files(), std::vector<std::string>{"old.txt"});
     EXPECT_EQ(tools_test::read_text(file("old.txt")), "old");
+}
+
+// As the library's files (format/durable_file.hpp): never renamed onto a FIFO or a device (as
+// root, a rename onto /dev/null replaces the device node), and refused before any file of the
+// set is published.
+TEST_F(OutputFileTest, CommitAllRefusesAFifoBeforeAnyRenameAndLeavesItAsItIs) {
+    ASSERT_EQ(::mkfifo(file("fifo.json").c_str(), 0600), 0);
+    cli::OutputFile first(file("first.txt")), second(file("fifo.json"));
+    first.stream() << "a";
+    second.stream() << "b";
+    try {
+        cli::commit_all({&first, &second});
+        ADD_FAILURE() << "a FIFO was accepted as a target";
+    } catch (const cli::InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("is a FIFO, not a regular file"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(tools_test::fs::exists(file("first.txt")));
+    EXPECT_EQ(tools_test::fs::status(file("fifo.json")).type(), tools_test::fs::file_type::fifo);
 }
 
 TEST_F(OutputFileTest, CommitAllFailsBeforeAnyRenameWhenATargetIsADirectory) {
