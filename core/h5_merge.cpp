@@ -116,7 +116,7 @@ void merge_rank_files(const std::string& path, const Metadata& metadata,
         std::error_code error;
         const auto size = std::filesystem::file_size(file, error);
         if (error)
-            throw std::runtime_error("scope_profiler: " + what + ": cannot read the file of rank " +
+            throw std::runtime_error(lead(what) + ": cannot read the file of rank " +
                                      std::to_string(rank) + ", " + file + " (" + error.message() +
                                      ")");
         bytes += size + size / 16;  // the copy is about as large as its source

@@ -37,7 +37,7 @@ std::string_view base_name(std::string_view file) {
     std::string function(call.substr(0, call.find('(')));
     while (!function.empty() && function.back() == ' ') function.pop_back();
     const std::string reason = format::hdf5_reason();
-    std::string message = "scope_profiler: " + what + ": " + function + " failed (";
+    std::string message = lead(what) + ": " + function + " failed (";
     if (!reason.empty()) message += "HDF5: " + reason + "; ";
     message += "call " + std::string(call) + " at " + std::string(base_name(file)) + ":" +
                std::to_string(line) + ")";

@@ -17,8 +17,11 @@ namespace {
 
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 
+/// The beginning of every error sentence about the output at path.
+std::string lead(const std::string& path) { return "cannot write '" + path + "'"; }
+
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
-    throw InputError("cannot write '" + path + "': " + why);
+    throw InputError(lead(path) + ": " + why);
 }
 
 // Temporary files of live OutputFiles are in the ledger (ledger.hpp): a signal handler here
@@ -88,12 +91,6 @@ OutputFile::~OutputFile() {
     std::remove(temporary_.c_str());
 }
 
-void OutputFile::fail_and_remove(int error) {
-    stream_.close();
-    std::remove(temporary_.c_str());
-    fail(path_, error != 0 ? std::strerror(error) : "the write failed");
-}
-
 void OutputFile::remove_and_throw(const std::string& message) {
     stream_.close();
     std::remove(temporary_.c_str());
@@ -107,13 +104,14 @@ void OutputFile::finish() {
     const bool written = static_cast<bool>(stream_);
     const int write_errno = errno;
     stream_.close();
-    if (!written || stream_.fail()) fail_and_remove(write_errno);
+    if (!written || stream_.fail())
+        remove_and_throw(lead(path_) + ": " + (write_errno != 0 ? std::strerror(write_errno) : "the write failed"));
     // Durable before it is visible under its name.
     // And a path that publish() would refuse (a directory, a device, a FIFO) fails here, before
     // commit_all() publishes any file.
     try {
-        format::sync_file(temporary_, "cannot write '" + path_ + "'");
-        format::refuse_non_regular(path_, "cannot write '" + path_ + "'");
+        format::sync_file(temporary_, lead(path_));
+        format::refuse_non_regular(path_, lead(path_));
     } catch (const std::runtime_error& e) {
         remove_and_throw(e.what());
     }
@@ -124,7 +122,7 @@ void OutputFile::publish() {
     // Never onto anything but a regular file (as root, a rename onto /dev/null replaces the
     // device node); the directory is synced after.
     try {
-        format::rename_into_place(temporary_, path_, "cannot write '" + path_ + "'");
+        format::rename_into_place(temporary_, path_, lead(path_));
     } catch (const std::runtime_error& e) {
         remove_and_throw(e.what());
     }

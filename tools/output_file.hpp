@@ -41,7 +41,7 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
-    [[noreturn]] void fail_and_remove(int error);
+    /// Closes and removes the temporary file, then throws InputError(message).
     [[noreturn]] void remove_and_throw(const std::string& message);
 
     std::string path_, temporary_;
